@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// The only place that writes the final error, picks the exit code and calls process.exit.
+
+// The AWS SDK warns on stderr about Node versions it will stop supporting; that is noise for
+// cpsync's users, who cannot act on it mid-command. Set before any SDK module can load.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+import { readFileSync } from 'node:fs';
+import { COMMANDS } from './commands.js';
+import { renderCommandHelp, renderMainHelp } from './help.js';
+import { parseArgs } from './parse-args.js';
+import { GLOBAL_FLAGS, type CommandContext } from './spec.js';
+import { CpsyncError } from '../util/errors.js';
+import { closestMatch } from '../util/suggest.js';
+import { renderFatal } from './render-error.js';
+
+function readVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const debug = argv.includes('--debug');
+  try {
+    const [first, ...rest] = argv;
+    if (first === '--version' || first === '-v' || first === 'version') {
+      process.stdout.write(`${readVersion()}\n`);
+      return 0;
+    }
+    if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+      process.stdout.write(renderMainHelp(COMMANDS, readVersion()));
+      return first === undefined ? 1 : 0;
+    }
+    if (first.startsWith('-')) {
+      // A flag before any command: accept the global ones only to explain where they go.
+      const match = closestMatch(first, ['--help', '--version']);
+      throw new CpsyncError('cli.unknown-flag', `unknown flag ${first}${match ? ` (did you mean ${match}?)` : ''}`, {
+        hint: 'put flags after the command, e.g. `cpsync validate --debug`; see `cpsync --help`',
+      });
+    }
+    const command = COMMANDS.find((candidate) => candidate.name === first);
+    if (!command) {
+      const match = closestMatch(first, COMMANDS.map((candidate) => candidate.name));
+      throw new CpsyncError('cli.unknown-command', `unknown command "${first}"${match ? ` (did you mean "${match}"?)` : ''}`, {
+        hint: 'see `cpsync --help` for the commands',
+      });
+    }
+    const args = parseArgs(rest, [...command.flags, ...GLOBAL_FLAGS], command.positionals, `cpsync ${command.name}`);
+    if (args.flags.help === true) {
+      process.stdout.write(renderCommandHelp(command));
+      return 0;
+    }
+    const run = await command.load();
+    const context: CommandContext = {
+      args,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      cwd: process.cwd(),
+      env: process.env,
+      interactive: Boolean(process.stdout.isTTY),
+    };
+    return await run(context);
+  } catch (error) {
+    process.stderr.write(renderFatal(error, { debug, color: false }));
+    return 1;
+  }
+}
+
+const exitCode = await main(process.argv.slice(2));
+// Let pending writes to a pipe drain before leaving.
+process.exitCode = exitCode;
