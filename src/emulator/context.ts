@@ -52,6 +52,21 @@ export interface IssuedCredential {
   readonly writable: readonly string[];
 }
 
+/** What the S3 side offers the rest of the endpoint (the job engine copies source artifacts). */
+export interface ObjectStoreApi {
+  createBucket(bucket: string): void;
+  hasBucket(bucket: string): boolean;
+  /** Reads an object as a stream, or undefined when the bucket or key does not exist. */
+  openObject(bucket: string, key: string): Promise<{ readonly stream: NodeJS.ReadableStream; readonly size: number; readonly versionId?: string; readonly etag: string } | undefined>;
+  /** Writes an object (streamed to disk, then renamed into place). */
+  putObject(
+    bucket: string,
+    key: string,
+    body: NodeJS.ReadableStream | Buffer,
+    meta?: { readonly serverSideEncryption?: string; readonly kmsKeyId?: string; readonly contentType?: string },
+  ): Promise<{ readonly etag: string; readonly versionId?: string }>;
+}
+
 export interface EmulatorContext {
   readonly store: Store;
   readonly region: string;
@@ -61,6 +76,9 @@ export interface EmulatorContext {
   now(): number;
   /** Looks up per-job credentials by access key id (S3 uses this to scope and expire them). */
   findCredential(accessKeyId: string): IssuedCredential | undefined;
+  /** True when some pipeline uses the bucket as its artifact store (S3 then requires SSE-KMS on writes). */
+  isArtifactStoreBucket(bucket: string): boolean;
+  readonly objects: ObjectStoreApi;
 }
 
 export interface RequestInfo {

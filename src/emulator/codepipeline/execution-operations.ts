@@ -1,0 +1,4 @@
+// Executions and jobs. (Being written: see the helper brief.)
+import type { Operation } from '../server.js';
+
+export const executionOperations: Record<string, Operation> = {};
