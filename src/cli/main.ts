@@ -34,16 +34,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (first.startsWith('-')) {
       // A flag before any command: accept the global ones only to explain where they go.
       const match = closestMatch(first, ['--help', '--version']);
-      throw new CpsyncError('cli.unknown-flag', `unknown flag ${first}${match ? ` (did you mean ${match}?)` : ''}`, {
-        hint: 'put flags after the command, e.g. `cpsync validate --debug`; see `cpsync --help`',
-      });
+      throw new CpsyncError('cli.unknown-flag', `unknown flag ${first}${match ? ` (did you mean ${match}?)` : ''}; flags go after the command, see \`cpsync --help\``);
     }
     const command = COMMANDS.find((candidate) => candidate.name === first);
     if (!command) {
       const match = closestMatch(first, COMMANDS.map((candidate) => candidate.name));
-      throw new CpsyncError('cli.unknown-command', `unknown command "${first}"${match ? ` (did you mean "${match}"?)` : ''}`, {
-        hint: 'see `cpsync --help` for the commands',
-      });
+      throw new CpsyncError('cli.unknown-command', `unknown command "${first}"${match ? ` (did you mean "${match}"?)` : ''}; see \`cpsync --help\``);
     }
     const args = parseArgs(rest, [...command.flags, ...GLOBAL_FLAGS], command.positionals, `cpsync ${command.name}`);
     if (args.flags.help === true) {

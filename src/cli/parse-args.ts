@@ -101,8 +101,7 @@ function unknownFlag(given: string, flags: readonly FlagSpec[], commandName: str
   const match = closestMatch(given, names);
   return new CpsyncError(
     'cli.unknown-flag',
-    match ? `unknown flag ${given} (did you mean ${match}?)` : `unknown flag ${given}`,
-    { hint: `see \`${commandName} --help\` for the flags it takes` },
+    `unknown flag ${given}${match ? ` (did you mean ${match}?)` : ''}; see \`${commandName} --help\``,
   );
 }
 

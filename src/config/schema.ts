@@ -189,3 +189,31 @@ export type WrittenAction = z.infer<typeof actionSchema>;
 export type WrittenInsertStage = z.infer<typeof insertStageSchema>;
 export type WrittenAddActions = z.infer<typeof addActionsSchema>;
 export type WrittenRewire = z.infer<typeof rewireSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Frames: the same files with list items left unchecked, so each item can be checked on its own
+// and one broken entry does not hide the rule problems of all the others.
+
+export const actionsFileFrame = z.strictObject({ actionTypes: z.array(z.unknown()) });
+
+export const insertStageFrame = insertStageSchema.extend({ actions: z.array(z.unknown()) });
+export const addActionsFrame = addActionsSchema.extend({ actions: z.array(z.unknown()) });
+
+export const pipelineFileFrame = pipelineFileSchema.extend({
+  insertStages: z.array(z.unknown()).optional(),
+  addActions: z.array(z.unknown()).optional(),
+  rewires: z.array(z.unknown()).optional(),
+});
+
+/** A file checked item by item: items that failed their schema are left as holes (undefined). */
+export type SalvagedInsertStage = Omit<WrittenInsertStage, 'actions'> & { actions: (WrittenAction | undefined)[] };
+export type SalvagedAddActions = Omit<WrittenAddActions, 'actions'> & { actions: (WrittenAction | undefined)[] };
+export interface SalvagedPipelineFile {
+  pipelines?: string[];
+  insertStages?: (SalvagedInsertStage | undefined)[];
+  addActions?: (SalvagedAddActions | undefined)[];
+  rewires?: (WrittenRewire | undefined)[];
+}
+export interface SalvagedActionsFile {
+  actionTypes: (WrittenActionType | undefined)[];
+}
