@@ -37,7 +37,7 @@ describe('custom action types', () => {
     assert.deepEqual(out.actionType?.inputArtifactDetails, { minimumCount: 1, maximumCount: 1 });
     assert.equal(out.actionType?.settings?.entityUrlTemplate, 'https://my-build-instance/job/{Config:ProjectName}/');
     assert.deepEqual(out.tags, [{ key: 'Project', value: 'ProjectA' }]);
-    assert.equal((out.actionType as Record<string, unknown>).configurationProperties, undefined);
+    assert.equal((out.actionType as unknown as Record<string, unknown>).configurationProperties, undefined);
   });
 
   it('lists custom types with actionOwnerFilter Custom and the built-in catalogue for AWS', async () => {
@@ -90,7 +90,7 @@ describe('custom action types', () => {
   });
 
   it('reports missing, malformed and out-of-range members in AWS words, all at once', async () => {
-    const request = myCustomAction({ provider: 'has space', version: '1234567890' }) as Record<string, unknown>;
+    const request = myCustomAction({ provider: 'has space', version: '1234567890' }) as unknown as Record<string, unknown>;
     delete request.inputArtifactDetails;
     const error = await rejection(t.codepipeline.send(new CreateCustomActionTypeCommand(request as never)));
     assert.equal(error.name, 'ValidationException');
@@ -106,7 +106,7 @@ describe('custom action types', () => {
     const badCount = await rejection(t.codepipeline.send(new CreateCustomActionTypeCommand(myCustomAction({ version: 'x2', outputArtifactDetails: { minimumCount: 0, maximumCount: 6 } }))));
     assert.match(badCount.message, /at 'outputArtifactDetails.maximumCount' failed to satisfy constraint: Member must have value less than or equal to 5/);
     const missingFlag = myCustomAction({ version: 'x3' });
-    delete (missingFlag.configurationProperties![0] as Record<string, unknown>).secret;
+    delete (missingFlag.configurationProperties![0] as unknown as Record<string, unknown>).secret;
     const flag = await rejection(t.codepipeline.send(new CreateCustomActionTypeCommand(missingFlag)));
     assert.match(flag.message, /Value null at 'configurationProperties.1.member.secret' failed to satisfy constraint: Member must not be null/);
   });
