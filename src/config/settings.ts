@@ -7,7 +7,7 @@ import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { cosmiconfig } from 'cosmiconfig';
 import { CpsyncError, describeError } from '../util/errors.js';
 import { parseDuration } from '../util/duration.js';
-import { type Problem } from './problems.js';
+import { sortProblems, type Problem } from './problems.js';
 import { knownKeysFor } from './schema-keys.js';
 import { settingsSchema, type WrittenSettings } from './settings-schema.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
@@ -46,6 +46,26 @@ export interface Settings {
 
 export const DEFAULT_TAG_PREFIX = 'cpsync:';
 
+/** Where settings are looked for, in each folder from the working directory up to the project root. */
+export const SEARCH_PLACES = [
+  'package.json',
+  '.cpsyncrc',
+  '.cpsyncrc.json',
+  '.cpsyncrc.yaml',
+  '.cpsyncrc.yml',
+  '.cpsyncrc.js',
+  '.cpsyncrc.mjs',
+  '.cpsyncrc.cjs',
+  '.cpsyncrc.ts',
+  'cpsync.config.json',
+  'cpsync.config.yaml',
+  'cpsync.config.yml',
+  'cpsync.config.js',
+  'cpsync.config.mjs',
+  'cpsync.config.cjs',
+  'cpsync.config.ts',
+];
+
 export interface LoadedSettings {
   readonly settings: Settings;
   readonly problems: readonly Problem[];
@@ -54,7 +74,7 @@ export interface LoadedSettings {
 /** Finds the settings (or reads `explicitFile`), validates and normalizes them. Problems are
  *  returned, not thrown, so `validate` can report them with everything else. */
 export async function loadSettings(cwd: string, explicitFile?: string): Promise<LoadedSettings> {
-  const explorer = cosmiconfig('cpsync', { searchStrategy: 'project' });
+  const explorer = cosmiconfig('cpsync', { searchStrategy: 'project', searchPlaces: SEARCH_PLACES });
   let found: { config: unknown; filepath: string; isEmpty?: boolean } | null;
   try {
     found = explicitFile ? await explorer.load(resolve(cwd, explicitFile)) : await explorer.search(cwd);
@@ -87,7 +107,7 @@ export async function loadSettings(cwd: string, explicitFile?: string): Promise<
     : { file: shownFile, data: found.config, problems: [], locate: () => ({ line: 1, column: 1 }) };
   const problems = problemsFromIssues(located, parsed.error.issues, knownKeysFor(settingsSchema));
   const withoutPositions = source ? problems : problems.map(({ line: _l, column: _c, ...rest }) => rest);
-  return { settings: normalizeSettings({}, dirname(file), file), problems: withoutPositions };
+  return { settings: normalizeSettings({}, dirname(file), file), problems: sortProblems(withoutPositions) };
 }
 
 function readSourceForPositions(file: string, cwd: string): YamlSource | undefined {
