@@ -1,0 +1,135 @@
+// Multipart uploads in progress, on disk so they survive a restart like S3's do:
+//
+//   <root>/uploads/<uploadId>/upload.json
+//   <root>/uploads/<uploadId>/part-<n>.json         the part's record (size, ETag)
+//   <root>/uploads/<uploadId>/part-<n>.<uuid>.data  its bytes
+//
+// Re-uploading a part number replaces it (same commit-by-rename as objects). Completing streams the
+// chosen parts, in order, into one staged file in the bucket's folder; the object store commits it.
+
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ChecksumAlgorithm } from './checksums.js';
+import { stageStream, TEMP_PREFIX, writeJsonAtomically, type StagedFile } from './disk-files.js';
+import type { Encryption } from './sse.js';
+
+export interface UploadRecord {
+  readonly uploadId: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly initiatedAt: number;
+  readonly contentType: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly encryption: Encryption;
+  readonly checksumAlgorithm?: ChecksumAlgorithm;
+}
+
+export interface PartRecord {
+  readonly partNumber: number;
+  readonly size: number;
+  /** Quoted MD5 hex, as returned in the UploadPart ETag header. */
+  readonly etag: string;
+  readonly lastModified: number;
+  readonly dataFile: string;
+}
+
+interface UploadState {
+  readonly record: UploadRecord;
+  readonly parts: Map<number, PartRecord>;
+}
+
+export class UploadStore {
+  private readonly uploads = new Map<string, UploadState>();
+  private readonly uploadsDir: string;
+
+  constructor(root: string) {
+    this.uploadsDir = join(root, 'uploads');
+    mkdirSync(this.uploadsDir, { recursive: true });
+    this.load();
+  }
+
+  create(fields: Omit<UploadRecord, 'uploadId'>): UploadRecord {
+    // Opaque and long like S3's; also a safe folder name.
+    const uploadId = randomBytes(36).toString('base64url');
+    const record: UploadRecord = { uploadId, ...fields };
+    const dir = this.uploadDir(uploadId);
+    mkdirSync(dir, { recursive: true });
+    writeJsonAtomically(join(dir, 'upload.json'), record, dir);
+    this.uploads.set(uploadId, { record, parts: new Map() });
+    return record;
+  }
+
+  get(uploadId: string): { readonly record: UploadRecord; readonly parts: ReadonlyMap<number, PartRecord> } | undefined {
+    return this.uploads.get(uploadId);
+  }
+
+  stagingDir(uploadId: string): string {
+    return this.uploadDir(uploadId);
+  }
+
+  commitPart(uploadId: string, partNumber: number, etag: string, staged: StagedFile, now: number): PartRecord {
+    const state = this.uploads.get(uploadId);
+    if (!state) throw new Error(`upload ${uploadId} vanished during UploadPart`);
+    const dir = this.uploadDir(uploadId);
+    const dataFile = `part-${partNumber}.${randomUUID()}.data`;
+    renameSync(staged.path, join(dir, dataFile));
+    const record: PartRecord = { partNumber, size: staged.size, etag, lastModified: now, dataFile };
+    writeJsonAtomically(join(dir, `part-${partNumber}.json`), record, dir);
+    const previous = state.parts.get(partNumber);
+    state.parts.set(partNumber, record);
+    if (previous) void rm(join(dir, previous.dataFile), { force: true });
+    return record;
+  }
+
+  /** Concatenates `parts` (already validated, in order) into a staged file in `targetDir`. */
+  async assemble(uploadId: string, parts: readonly PartRecord[], targetDir: string): Promise<StagedFile> {
+    const dir = this.uploadDir(uploadId);
+    async function* concatenated(): AsyncGenerator<Buffer> {
+      for (const part of parts) {
+        const file = await open(join(dir, part.dataFile), 'r');
+        try {
+          for await (const chunk of file.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false })) yield chunk as Buffer;
+        } finally {
+          await file.close();
+        }
+      }
+    }
+    return stageStream(targetDir, concatenated(), () => undefined);
+  }
+
+  /** Forgets an upload (completed or aborted) and removes its parts. */
+  remove(uploadId: string): void {
+    if (!this.uploads.delete(uploadId)) return;
+    rmSync(this.uploadDir(uploadId), { recursive: true, force: true });
+  }
+
+  private uploadDir(uploadId: string): string {
+    return join(this.uploadsDir, uploadId);
+  }
+
+  private load(): void {
+    for (const uploadId of readdirSync(this.uploadsDir)) {
+      const dir = this.uploadDir(uploadId);
+      const recordPath = join(dir, 'upload.json');
+      if (!existsSync(recordPath)) {
+        rmSync(dir, { recursive: true, force: true });
+        continue;
+      }
+      const record = JSON.parse(readFileSync(recordPath, 'utf8')) as UploadRecord;
+      const parts = new Map<number, PartRecord>();
+      const files = readdirSync(dir);
+      for (const file of files) {
+        if (!/^part-\d+\.json$/.test(file)) continue;
+        const part = JSON.parse(readFileSync(join(dir, file), 'utf8')) as PartRecord;
+        parts.set(part.partNumber, part);
+      }
+      const referenced = new Set([...parts.values()].map((part) => part.dataFile));
+      for (const file of files) {
+        if (file.startsWith(TEMP_PREFIX) || (file.endsWith('.data') && !referenced.has(file))) rmSync(join(dir, file), { force: true });
+      }
+      this.uploads.set(uploadId, { record, parts });
+    }
+  }
+}
