@@ -118,22 +118,38 @@ export class Store {
     }
     const journalPath = join(dir, JOURNAL);
     if (!existsSync(journalPath)) return;
-    const text = readFileSync(journalPath, 'utf8');
-    this.journalBytes = Buffer.byteLength(text);
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      let changes: Change[];
-      try {
-        changes = JSON.parse(line) as Change[];
-      } catch {
-        // A crash mid-append leaves a torn final line: that transaction never committed.
-        break;
+    const bytes = readFileSync(journalPath);
+    let goodBytes = 0;
+    while (goodBytes < bytes.length) {
+      const newline = bytes.indexOf(0x0a, goodBytes);
+      const end = newline === -1 ? bytes.length : newline;
+      const line = bytes.subarray(goodBytes, end).toString('utf8');
+      if (line.trim()) {
+        let changes: Change[];
+        try {
+          changes = JSON.parse(line) as Change[];
+        } catch {
+          // A crash mid-append leaves a torn final line: that transaction never committed.
+          break;
+        }
+        for (const change of changes) {
+          if ('value' in change) this.tableFor(change.table).set(change.key, change.value);
+          else this.tableFor(change.table).delete(change.key);
+        }
       }
-      for (const change of changes) {
-        if ('value' in change) this.tableFor(change.table).set(change.key, change.value);
-        else this.tableFor(change.table).delete(change.key);
-      }
+      goodBytes = newline === -1 ? bytes.length : newline + 1;
     }
+    // Cut a torn tail off (and end a complete last line that lost its newline): otherwise the
+    // next append lands behind it and is lost with it on the following load.
+    const kept = bytes.subarray(0, goodBytes);
+    const needsNewline = kept.length > 0 && kept[kept.length - 1] !== 0x0a;
+    if (goodBytes < bytes.length || needsNewline) {
+      const fd = openSync(journalPath, 'w');
+      writeSync(fd, needsNewline ? Buffer.concat([kept, Buffer.from('\n')]) : kept);
+      fsyncSync(fd);
+      closeSync(fd);
+    }
+    this.journalBytes = kept.length + (needsNewline ? 1 : 0);
   }
 
   /** Folds the journal into a new snapshot. */
