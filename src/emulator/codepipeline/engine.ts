@@ -4,8 +4,8 @@
 
 import type { EmulatorContext } from '../context.js';
 import { purgeJobCredentials } from './credentials.js';
-import { advancePipeline, pipelinesWithActiveExecutions, purgeOrphanExecutions } from './executions.js';
-import { applyJobDeadlines } from './jobs.js';
+import { catchUp } from './executions-catch-up.js';
+import { advancePipeline, pipelinesWithActiveExecutions } from './executions.js';
 
 export interface Engine {
   stop(): void;
@@ -20,8 +20,7 @@ export function sweepIntervalMs(options: { dispatchTimeoutMs: number; actionTime
 }
 
 export function sweep(context: EmulatorContext): void {
-  purgeOrphanExecutions(context);
-  applyJobDeadlines(context);
+  catchUp(context);
   for (const name of pipelinesWithActiveExecutions(context)) advancePipeline(context, name);
   context.store.transaction(() => purgeJobCredentials(context));
 }

@@ -5,16 +5,15 @@
 import { AwsError, validation } from '../aws-error.js';
 import type { EmulatorContext } from '../context.js';
 import type { Operation } from '../server.js';
-import { RULES, UUID_PATTERN } from '../../model/limits.js';
-import { InputReader } from './executions-input.js';
+import { RULES } from '../../model/limits.js';
+import { catchUp } from './executions-catch-up.js';
+import { InputCheck } from './input.js';
 import { readPipelinePlan } from './executions-plan.js';
 import { renderExecution, renderExecutionSummary, renderPipelineState } from './executions-render.js';
 import { executionsOf, findPipeline, planOf, startExecution, stopExecution } from './executions.js';
-import { applyJobDeadlines } from './jobs.js';
 import { jobOperations } from './jobs-operations.js';
 import { actionTypeRecordKey, TABLES, type ActionTypeRecord, type ExecutionRecord, type PipelineRecord } from './records.js';
 
-const EXECUTION_ID = { min: 1, max: Number.MAX_SAFE_INTEGER, pattern: UUID_PATTERN } as const;
 const VARIABLE_NAME = { min: 1, max: 128, pattern: /^[A-Za-z0-9@\-_]+$/ } as const;
 const VARIABLE_VALUE = { min: 1, max: 1000 } as const;
 const STOP_REASON = { min: 0, max: 200 } as const;
@@ -32,23 +31,21 @@ function callerArn(context: EmulatorContext): string {
 }
 
 const startPipelineExecution: Operation = (input, context) => {
-  const read = new InputReader(input);
-  const name = read.string('name', RULES.pipelineName, true);
-  const clientRequestToken = read.string('clientRequestToken', RULES.clientRequestToken);
-  const variables = (read.list('variables', input.variables, { min: 1, max: 50 }) ?? []).map((raw, index) => {
-    const variable = read.object(`variables.${index + 1}.member`, raw, true) ?? {};
-    return {
-      name: read.stringAt(`variables.${index + 1}.member.name`, variable.name, VARIABLE_NAME, true) as string,
-      value: read.stringAt(`variables.${index + 1}.member.value`, variable.value, VARIABLE_VALUE, true) as string,
-    };
-  });
-  (read.list('sourceRevisions', input.sourceRevisions, { min: 0, max: 50 }) ?? []).forEach((raw, index) => {
-    const revision = read.object(`sourceRevisions.${index + 1}.member`, raw, true) ?? {};
-    read.stringAt(`sourceRevisions.${index + 1}.member.actionName`, revision.actionName, RULES.actionName, true);
-    read.oneOf(`sourceRevisions.${index + 1}.member.revisionType`, revision.revisionType, SOURCE_REVISION_TYPES, true);
-    read.stringAt(`sourceRevisions.${index + 1}.member.revisionValue`, revision.revisionValue, RULES.revision, true);
-  });
-  read.done();
+  const check = new InputCheck();
+  const name = check.requireString(input, 'name', RULES.pipelineName) as string;
+  const clientRequestToken = check.optionalString(input, 'clientRequestToken', RULES.clientRequestToken);
+  const variables = check.objectItems(check.optionalList(input, 'variables', { min: 1, max: 50 }), 'variables').map(({ item, path }) => ({
+    name: check.requireString(item, `${path}.name`, VARIABLE_NAME) as string,
+    value: check.requireString(item, `${path}.value`, VARIABLE_VALUE) as string,
+  }));
+  // Accepted and checked, but not applied: the stand-in S3 source always reads the configured key.
+  for (const { item, path } of check.objectItems(check.optionalList(input, 'sourceRevisions', { min: 0, max: 50 }), 'sourceRevisions')) {
+    check.requireString(item, `${path}.actionName`, RULES.actionName);
+    check.requireEnum(item, `${path}.revisionType`, SOURCE_REVISION_TYPES);
+    check.requireString(item, `${path}.revisionValue`, RULES.revision);
+  }
+  check.done();
+  catchUp(context);
   const pipeline = requirePipeline(context, name);
   if (variables.length) {
     const declaration = pipeline.versions[pipeline.versions.length - 1]?.declaration ?? {};
@@ -70,13 +67,13 @@ function findExecution(context: EmulatorContext, pipeline: PipelineRecord, execu
 }
 
 const stopPipelineExecution: Operation = (input, context) => {
-  const read = new InputReader(input);
-  const pipelineName = read.string('pipelineName', RULES.pipelineName, true);
-  const executionId = read.string('pipelineExecutionId', EXECUTION_ID, true);
-  const abandon = read.boolean('abandon') ?? false;
-  const reason = read.string('reason', STOP_REASON);
-  read.done();
-  applyJobDeadlines(context);
+  const check = new InputCheck();
+  const pipelineName = check.requireString(input, 'pipelineName', RULES.pipelineName) as string;
+  const executionId = check.requireUuid(input, 'pipelineExecutionId') as string;
+  const abandon = check.optionalBoolean(input, 'abandon') ?? false;
+  const reason = check.optionalString(input, 'reason', STOP_REASON);
+  check.done();
+  catchUp(context);
   const pipeline = requirePipeline(context, pipelineName);
   const execution = findExecution(context, pipeline, executionId);
   // StopPipelineExecution has no PipelineExecutionNotFoundException in the model; an unknown id is
@@ -95,11 +92,11 @@ const stopPipelineExecution: Operation = (input, context) => {
 };
 
 const getPipelineExecution: Operation = (input, context) => {
-  const read = new InputReader(input);
-  const pipelineName = read.string('pipelineName', RULES.pipelineName, true);
-  const executionId = read.string('pipelineExecutionId', EXECUTION_ID, true);
-  read.done();
-  applyJobDeadlines(context);
+  const check = new InputCheck();
+  const pipelineName = check.requireString(input, 'pipelineName', RULES.pipelineName) as string;
+  const executionId = check.requireUuid(input, 'pipelineExecutionId') as string;
+  check.done();
+  catchUp(context);
   const pipeline = requirePipeline(context, pipelineName);
   const execution = findExecution(context, pipeline, executionId);
   if (!execution) {
@@ -124,15 +121,15 @@ function decodeToken(token: string, pipeline: PipelineRecord): number {
 }
 
 const listPipelineExecutions: Operation = (input, context) => {
-  const read = new InputReader(input);
-  const pipelineName = read.string('pipelineName', RULES.pipelineName, true);
-  const maxResults = read.integer('maxResults', { min: 1, max: 100 }) ?? 100;
-  const nextToken = read.string('nextToken', RULES.nextToken);
-  const filter = read.object('filter', input.filter);
-  const succeededIn = filter ? read.object('filter.succeededInStage', filter.succeededInStage) : undefined;
-  const stageName = succeededIn ? read.stringAt('filter.succeededInStage.stageName', succeededIn.stageName, RULES.stageName) : undefined;
-  read.done();
-  applyJobDeadlines(context);
+  const check = new InputCheck();
+  const pipelineName = check.requireString(input, 'pipelineName', RULES.pipelineName) as string;
+  const maxResults = check.optionalInteger(input, 'maxResults', { min: 1, max: 100 }) ?? 100;
+  const nextToken = check.optionalString(input, 'nextToken', RULES.nextToken);
+  const filter = check.optionalObject(input, 'filter');
+  const succeededIn = filter ? check.optionalObject(filter, 'filter.succeededInStage') : undefined;
+  const stageName = succeededIn ? check.optionalString(succeededIn, 'filter.succeededInStage.stageName', RULES.stageName) : undefined;
+  check.done();
+  catchUp(context);
   const pipeline = requirePipeline(context, pipelineName);
   const before = nextToken ? decodeToken(nextToken, pipeline) : Number.POSITIVE_INFINITY;
   // Newest first, as AWS lists them.
@@ -148,10 +145,10 @@ const listPipelineExecutions: Operation = (input, context) => {
 };
 
 const getPipelineState: Operation = (input, context) => {
-  const read = new InputReader(input);
-  const name = read.string('name', RULES.pipelineName, true);
-  read.done();
-  applyJobDeadlines(context);
+  const check = new InputCheck();
+  const name = check.requireString(input, 'name', RULES.pipelineName) as string;
+  check.done();
+  catchUp(context);
   const pipeline = requirePipeline(context, name);
   const declaration = pipeline.versions[pipeline.versions.length - 1]?.declaration ?? {};
   return renderPipelineState({

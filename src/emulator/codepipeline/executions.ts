@@ -59,6 +59,23 @@ export function executionsOf(context: EmulatorContext, pipeline: PipelineRecord)
   return result.sort((a, b) => a.sequence - b.sequence);
 }
 
+/** Marks that a pipeline incarnation got its CreatePipeline execution, so it is started once. */
+const CREATION_STARTS = TABLES.creationExecutions;
+
+function creationKey(pipeline: PipelineRecord): string {
+  return `${pipeline.name}@${pipeline.created}`;
+}
+
+/** AWS starts an execution (trigger type `CreatePipeline`) when a pipeline is created. This starts
+ *  it for every pipeline that has not had one yet. CreatePipeline itself may call startExecution
+ *  with that trigger instead; the marker keeps it to one execution either way. */
+export function startCreationExecutions(context: EmulatorContext): void {
+  for (const pipeline of context.store.table<PipelineRecord>(TABLES.pipelines).values()) {
+    if (context.store.get(CREATION_STARTS, creationKey(pipeline))) continue;
+    startExecution(context, pipeline.name, { trigger: { triggerType: 'CreatePipeline', triggerDetail: `arn:aws:iam::${context.accountId}:root` } });
+  }
+}
+
 export function nextSequence(context: EmulatorContext, counter: string): number {
   const value = (context.store.get<number>(TABLES.counters, counter) ?? 0) + 1;
   context.store.put(TABLES.counters, counter, value);
@@ -75,6 +92,13 @@ export function startExecution(context: EmulatorContext, pipelineName: string, r
     if (request.clientRequestToken) {
       const earlier = executionsOf(context, pipeline).find((execution) => execution.clientRequestToken === request.clientRequestToken);
       if (earlier) return earlier;
+    }
+    if (request.trigger.triggerType === 'CreatePipeline') {
+      if (context.store.get(CREATION_STARTS, creationKey(pipeline))) {
+        const first = executionsOf(context, pipeline).find((execution) => execution.trigger.triggerType === 'CreatePipeline');
+        if (first) return first;
+      }
+      context.store.put(CREATION_STARTS, creationKey(pipeline), true);
     }
     const version = pipeline.versions[pipeline.versions.length - 1];
     if (!version) throw new Error(`startExecution: pipeline ${pipelineName} has no version`);
@@ -343,10 +367,16 @@ export function stopExecution(context: EmulatorContext, execution: ExecutionReco
 /** Removes executions (and their jobs) whose pipeline was deleted: AWS drops the history with the
  *  pipeline, and a worker holding such a job then gets JobNotFoundException. */
 export function purgeOrphanExecutions(context: EmulatorContext): void {
+  const isOrphan = (execution: ExecutionRecord) => findPipeline(context, execution.pipelineName)?.created !== execution.pipelineCreated;
+  const orphans = [...context.store.table<ExecutionRecord>(TABLES.executions).values()].filter(isOrphan);
+  const staleMarkers = [...context.store.table<true>(CREATION_STARTS).keys()].filter((key) => {
+    const at = key.lastIndexOf('@');
+    return findPipeline(context, key.slice(0, at))?.created !== Number(key.slice(at + 1));
+  });
+  if (!orphans.length && !staleMarkers.length) return;
   context.store.transaction(() => {
-    for (const [id, execution] of context.store.table<ExecutionRecord>(TABLES.executions)) {
-      const pipeline = findPipeline(context, execution.pipelineName);
-      if (pipeline && pipeline.created === execution.pipelineCreated) continue;
+    for (const key of staleMarkers) context.store.delete(CREATION_STARTS, key);
+    for (const { pipelineExecutionId: id } of orphans) {
       context.store.delete(TABLES.executions, id);
       for (const [jobId, job] of context.store.table<{ pipelineExecutionId: string }>(TABLES.jobs)) {
         if (job.pipelineExecutionId === id) context.store.delete(TABLES.jobs, jobId);

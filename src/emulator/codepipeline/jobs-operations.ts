@@ -3,32 +3,31 @@
 
 import { AwsError, validation } from '../aws-error.js';
 import type { Operation } from '../server.js';
-import { ACTION_CATEGORIES, ACTION_OWNERS, FAILURE_TYPES, QUOTAS, RULES, UUID_PATTERN } from '../../model/limits.js';
-import { InputReader } from './executions-input.js';
+import { FAILURE_TYPES, QUOTAS, RULES } from '../../model/limits.js';
+import { checkActionTypeId, InputCheck, requireUuid } from './input.js';
 import { outputVariablesBytes } from './executions-plan.js';
+import { catchUp } from './executions-catch-up.js';
 import { acknowledgeJob, dispatchJobs, readJobDetails, recordJobFailure, recordJobSuccess, requireInProgressJob, type SuccessResult } from './jobs.js';
 import { planQueryFilter } from './jobs-plan.js';
 import { actionTypeRecordKey, TABLES, type ActionTypeRecord } from './records.js';
 
-const JOB_ID = { min: 1, max: Number.MAX_SAFE_INTEGER, pattern: UUID_PATTERN } as const;
 /** AWS gives maxBatchSize no maximum; a poll here returns at most this many jobs (UNVERIFIED). */
 const MAX_BATCH_CAP = 100;
 
 const pollForJobs: Operation = (input, context) => {
-  const read = new InputReader(input);
-  const rawType = read.object('actionTypeId', input.actionTypeId, true);
-  const category = read.oneOf('actionTypeId.category', rawType?.category, ACTION_CATEGORIES, Boolean(rawType));
-  const owner = read.oneOf('actionTypeId.owner', rawType?.owner, ACTION_OWNERS, Boolean(rawType));
-  const provider = rawType ? read.stringAt('actionTypeId.provider', rawType.provider, RULES.provider, true) : undefined;
-  const version = rawType ? read.stringAt('actionTypeId.version', rawType.version, RULES.version, true) : undefined;
-  const maxBatchSize = read.integer('maxBatchSize', { min: 1 }) ?? 1;
-  const queryParam = read.stringMap('queryParam', input.queryParam, RULES.configurationKey, RULES.queryParamValue, 1);
-  read.done();
+  const check = new InputCheck();
+  const id = checkActionTypeId(check, input, 'actionTypeId');
+  const maxBatchSize = check.optionalInteger(input, 'maxBatchSize', { min: 1 }) ?? 1;
+  const queryParam = check.optionalStringMap(input, 'queryParam', RULES.configurationKey, RULES.queryParamValue);
+  if (queryParam && Object.keys(queryParam).length > 1) check.fail('queryParam', queryParam, 'Member must have length less than or equal to 1');
+  check.done();
+  const typeId = id as NonNullable<typeof id>;
   // Only custom types have jobs for workers; AWS answers this for the other owners.
-  if (owner !== 'Custom') throw validation(`ActionType with owner '${owner}' is not supported`);
-  const type = context.store.get<ActionTypeRecord>(TABLES.actionTypes, actionTypeRecordKey({ category: category!, provider: provider!, version: version! }));
+  if (typeId.owner !== 'Custom') throw validation(`ActionType with owner '${typeId.owner}' is not supported`);
+  catchUp(context);
+  const type = context.store.get<ActionTypeRecord>(TABLES.actionTypes, actionTypeRecordKey(typeId));
   if (!type || type.deleted) {
-    throw new AwsError('ActionTypeNotFoundException', `ActionType with id Custom/${category}/${provider}/${version} does not exist`);
+    throw new AwsError('ActionTypeNotFoundException', `ActionType with id Custom/${typeId.category}/${typeId.provider}/${typeId.version} does not exist`);
   }
   const query = planQueryFilter(type.actionConfigurationProperties, queryParam);
   if ('problem' in query) throw validation(query.problem);
@@ -36,42 +35,43 @@ const pollForJobs: Operation = (input, context) => {
 };
 
 const acknowledge: Operation = (input, context) => {
-  const read = new InputReader(input);
-  const jobId = read.string('jobId', JOB_ID, true);
-  const nonce = read.string('nonce', RULES.nonce, true);
-  read.done();
+  const check = new InputCheck();
+  const jobId = check.requireUuid(input, 'jobId') as string;
+  const nonce = check.requireString(input, 'nonce', RULES.nonce) as string;
+  check.done();
+  catchUp(context);
   return { status: acknowledgeJob(context, jobId, nonce) };
 };
 
 const getJobDetails: Operation = (input, context) => {
-  const read = new InputReader(input);
-  const jobId = read.string('jobId', JOB_ID, true);
-  read.done();
+  const jobId = requireUuid(input, 'jobId');
+  catchUp(context);
   return { jobDetails: readJobDetails(context, jobId) };
 };
 
 const putJobSuccessResult: Operation = (input, context) => {
-  const read = new InputReader(input);
-  const jobId = read.string('jobId', JOB_ID, true);
-  const continuationToken = read.string('continuationToken', RULES.continuationToken);
-  const details = read.object('executionDetails', input.executionDetails);
-  const summary = details ? read.stringAt('executionDetails.summary', details.summary, RULES.executionSummary) : undefined;
-  const externalExecutionId = details ? read.stringAt('executionDetails.externalExecutionId', details.externalExecutionId, RULES.externalExecutionId) : undefined;
-  const percentComplete = details ? read.integerAt('executionDetails.percentComplete', details.percentComplete, { min: QUOTAS.percentMin, max: QUOTAS.percentMax }) : undefined;
-  const revision = read.object('currentRevision', input.currentRevision);
+  const check = new InputCheck();
+  const jobId = check.requireUuid(input, 'jobId') as string;
+  const continuationToken = check.optionalString(input, 'continuationToken', RULES.continuationToken);
+  const details = check.optionalObject(input, 'executionDetails');
+  const summary = details ? check.optionalString(details, 'executionDetails.summary', RULES.executionSummary) : undefined;
+  const externalExecutionId = details ? check.optionalString(details, 'executionDetails.externalExecutionId', RULES.externalExecutionId) : undefined;
+  const percentComplete = details ? check.optionalInteger(details, 'executionDetails.percentComplete', { min: QUOTAS.percentMin, max: QUOTAS.percentMax }) : undefined;
+  const revision = check.optionalObject(input, 'currentRevision');
   const currentRevision = revision
     ? {
-        revision: read.stringAt('currentRevision.revision', revision.revision, RULES.revision, true),
-        changeIdentifier: read.stringAt('currentRevision.changeIdentifier', revision.changeIdentifier, RULES.revisionChangeIdentifier, true),
-        created: typeof revision.created === 'number' ? revision.created * 1000 : undefined,
-        revisionSummary: read.stringAt('currentRevision.revisionSummary', revision.revisionSummary, RULES.revisionSummary),
+        revision: check.requireString(revision, 'currentRevision.revision', RULES.revision),
+        changeIdentifier: check.requireString(revision, 'currentRevision.changeIdentifier', RULES.revisionChangeIdentifier),
+        created: check.optionalTimestamp(revision, 'currentRevision.created'),
+        revisionSummary: check.optionalString(revision, 'currentRevision.revisionSummary', RULES.revisionSummary),
       }
     : undefined;
-  const outputVariables = read.stringMap('outputVariables', input.outputVariables, RULES.outputVariableKey, undefined);
-  read.done();
+  const outputVariables = check.optionalStringMap(input, 'outputVariables', RULES.outputVariableKey);
+  check.done();
   if (continuationToken !== undefined && outputVariables !== undefined) {
     throw validation('outputVariables can only be specified when no continuationToken is provided');
   }
+  catchUp(context);
   const job = requireInProgressJob(context, jobId);
   if (outputVariables && outputVariablesBytes(outputVariables) > QUOTAS.outputVariablesBytes) {
     throw new AwsError('OutputVariablesSizeExceededException', `The output variables exceed the maximum size of ${QUOTAS.outputVariablesBytes} bytes`);
@@ -95,13 +95,14 @@ const putJobSuccessResult: Operation = (input, context) => {
 };
 
 const putJobFailureResult: Operation = (input, context) => {
-  const read = new InputReader(input);
-  const jobId = read.string('jobId', JOB_ID, true);
-  const failure = read.object('failureDetails', input.failureDetails, true);
-  const type = failure ? read.oneOf('failureDetails.type', failure.type, FAILURE_TYPES, true) : undefined;
-  const message = failure ? read.stringAt('failureDetails.message', failure.message, RULES.failureMessage, true) : undefined;
-  const externalExecutionId = failure ? read.stringAt('failureDetails.externalExecutionId', failure.externalExecutionId, RULES.externalExecutionId) : undefined;
-  read.done();
+  const check = new InputCheck();
+  const jobId = check.requireUuid(input, 'jobId') as string;
+  const failure = check.requireObject(input, 'failureDetails');
+  const type = failure ? check.requireEnum(failure, 'failureDetails.type', FAILURE_TYPES) : undefined;
+  const message = failure ? check.requireString(failure, 'failureDetails.message', RULES.failureMessage) : undefined;
+  const externalExecutionId = failure ? check.optionalString(failure, 'failureDetails.externalExecutionId', RULES.externalExecutionId) : undefined;
+  check.done();
+  catchUp(context);
   const job = requireInProgressJob(context, jobId);
   recordJobFailure(context, job, { type: type!, message: message!, ...(externalExecutionId ? { externalExecutionId } : {}) });
   return undefined;

@@ -11,6 +11,7 @@ export const TABLES = {
   jobs: 'jobs',
   counters: 'counters',
   jobCredentials: 'jobCredentials',
+  creationExecutions: 'creationExecutions',
 } as const;
 
 /** A custom action type, keyed by `Category/Provider/Version` (owner is always Custom). */
