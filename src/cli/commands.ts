@@ -15,6 +15,36 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ['cpsync validate', 'cpsync validate --format json', 'cpsync validate --config ci/cpsync.config.yaml'],
     load: async () => (await import('./commands/validate.js')).runValidate,
   },
+  {
+    name: 'local',
+    summary: 'Run a local CodePipeline + S3 endpoint that the AWS SDKs and CLI can talk to.',
+    description:
+      'Starts the local endpoint (CodePipeline over AWS JSON 1.1 and S3, path style, on one port) in the\n' +
+      'foreground, prints the environment to export so AWS tools use it, and stops cleanly on Ctrl-C\n' +
+      '(SIGINT) or SIGTERM. State persists under --data and survives restarts. See docs/local-endpoint.md.',
+    flags: [
+      { name: 'host', type: 'string', valueName: 'HOST', description: 'Address to listen on (default 127.0.0.1).' },
+      { name: 'port', type: 'string', valueName: 'PORT', description: 'Port to listen on (default 4599; 0 picks a free one).' },
+      { name: 'data', type: 'string', valueName: 'DIR', description: 'Folder for state and S3 objects (default .cpsync/local).' },
+      { name: 'reset', type: 'boolean', description: 'Start empty, discarding the state under --data.' },
+      { name: 'region', type: 'string', valueName: 'REGION', description: 'Region the endpoint pretends to be (default us-east-1).' },
+      { name: 'account-id', type: 'string', valueName: 'ID', description: 'Account id used in ARNs and jobs (default 123456789012).' },
+      { name: 'dispatch-timeout', type: 'string', valueName: 'DURATION', description: 'How long a polled job may stay unacknowledged before it is queued again (default 30s).' },
+      { name: 'action-timeout', type: 'string', valueName: 'DURATION', description: 'How long an acknowledged job may run without a result (default 1h).' },
+      { name: 'credential-lifetime', type: 'string', valueName: 'DURATION', description: 'Lifetime of per-job artifact credentials (default 15m).' },
+      { name: 'failing-action', type: 'string', multiple: true, valueName: 'STAGE/ACTION', description: 'Make an AWS-owned action fail instead of succeed (Pipeline/Stage/Action or Stage/Action).' },
+      { name: 'fault', type: 'string', multiple: true, valueName: 'OP:SETTINGS', description: 'Inject faults, e.g. PollForJobs:latency=50ms,throttle=0.1,error=0.05,drop=0.01 (OP may be s3:PutObject, s3:* or *).' },
+      { name: 'seed', type: 'string', valueName: 'N', description: 'Seed for fault injection, to repeat a run.' },
+    ],
+    examples: [
+      'cpsync local',
+      'cpsync local --port 0   # a free port; the printed AWS_ENDPOINT_URL names it',
+      'cpsync local --reset --data /tmp/cpsync-local',
+      'cpsync local --fault PollForJobs:throttle=0.2 --fault s3:PutObject:latency=200ms --seed 7',
+      'cpsync local --dispatch-timeout 5s --credential-lifetime 2m',
+    ],
+    load: async () => (await import('./commands/local.js')).runLocal,
+  },
 ];
 
 export { AWS_FLAGS };
