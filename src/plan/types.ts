@@ -53,7 +53,9 @@ export interface ActionTypePlan {
   readonly changes: readonly Change[];
   /** For create: the definition to send. */
   readonly definition?: ActionTypeDefinition;
+  /** For create: all tags; for tag changes: the tags to set. */
   readonly tags?: readonly Tag[];
+  readonly tagKeysToRemove?: readonly string[];
   /** For delete: pipelines that still use the type (blocks the deletion). */
   readonly blockedBy?: readonly string[];
 }
