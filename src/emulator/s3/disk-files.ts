@@ -14,20 +14,43 @@ export interface StagedFile {
   readonly size: number;
 }
 
-/** Streams `chunks` into a new temporary file in `dir` and fsyncs it. Deletes it on failure. */
+/** Bytes gathered while the previous write is on its way to disk; bounds memory per upload. */
+const WRITE_BATCH = 1024 * 1024;
+
+/**
+ * Streams `chunks` into a new temporary file in `dir` and fsyncs it. Deletes it on failure.
+ * One batched write is in flight while the next batch is read and hashed, so disk and CPU overlap;
+ * waiting for it once a batch is full is the backpressure (the socket is not read meanwhile).
+ */
 export async function stageStream(dir: string, chunks: AsyncIterable<Buffer>, observe: (chunk: Buffer) => void): Promise<StagedFile> {
   const path = join(dir, `${TEMP_PREFIX}${randomUUID()}`);
   const file = await open(path, 'wx');
   let size = 0;
+  let inFlight: Promise<unknown> = Promise.resolve();
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  const flush = async () => {
+    await inFlight;
+    const buffers = batch;
+    batch = [];
+    batchBytes = 0;
+    inFlight = buffers.length ? file.writev(buffers) : Promise.resolve();
+    // Keep a rejection observed until the next await picks it up.
+    inFlight.catch(() => undefined);
+  };
   try {
     for await (const chunk of chunks) {
       observe(chunk);
       size += chunk.length;
-      // Awaiting each write is the backpressure: the socket is not read while the disk is busy.
-      await file.write(chunk);
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      if (batchBytes >= WRITE_BATCH) await flush();
     }
+    await flush();
+    await inFlight;
     await file.sync();
   } catch (error) {
+    await inFlight.catch(() => undefined);
     await file.close().catch(() => undefined);
     await rm(path, { force: true });
     throw error;
