@@ -53,11 +53,12 @@ describe('cpsync local (child process)', () => {
   it('prints the environment, serves the real SDK, and exits 0 on SIGTERM with state kept', async () => {
     const running = startCli(['--port', '0', '--data', dataDir, '--dispatch-timeout', '5s', '--fault', 'GetPipelineState:latency=1ms']);
     try {
-      await waitFor(running, /^export AWS_REGION=.*$/m);
+      await waitFor(running, /^export AWS_DEFAULT_REGION=.*$/m);
       const vars = env(running.stdout);
       assert.match(vars.AWS_ENDPOINT_URL ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.ok(vars.AWS_ACCESS_KEY_ID && vars.AWS_SECRET_ACCESS_KEY);
       assert.equal(vars.AWS_REGION, 'us-east-1');
+      assert.equal(vars.AWS_DEFAULT_REGION, 'us-east-1', 'the AWS CLI reads AWS_DEFAULT_REGION');
       assert.match(running.stderr, /CodePipeline \+ S3 endpoint at http:\/\/127\.0\.0\.1:\d+/);
 
       const client = new CodePipelineClient({

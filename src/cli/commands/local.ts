@@ -100,6 +100,8 @@ export function renderEnvironment(url: string, region: string): string {
     `export AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId}`,
     `export AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIALS.secretAccessKey}`,
     `export AWS_REGION=${region}`,
+    // The AWS CLI reads AWS_DEFAULT_REGION; the SDKs read AWS_REGION.
+    `export AWS_DEFAULT_REGION=${region}`,
     '',
   ].join('\n');
 }
