@@ -16,6 +16,7 @@ import {
   PutJobSuccessResultCommand,
   StartPipelineExecutionCommand,
   type ActionTypeId,
+  type PutJobSuccessResultCommandInput,
 } from '@aws-sdk/client-codepipeline';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startTestEndpoint, type TestEndpoint } from '../helpers/endpoint.js';
@@ -181,7 +182,7 @@ describe('job worker API', () => {
     await createPipeline(world, threeStagePipeline('Results'));
     const job = await pollAndAcknowledge(cp);
     const jobId = job.id!;
-    const invalid = [
+    const invalid: PutJobSuccessResultCommandInput[] = [
       { jobId, executionDetails: { summary: '' } },
       { jobId, executionDetails: { summary: 'x'.repeat(2049) } },
       { jobId, executionDetails: { externalExecutionId: 'x'.repeat(1501) } },
