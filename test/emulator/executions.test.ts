@@ -35,6 +35,8 @@ import {
   waitFor,
   waitForEnd,
 } from '../helpers/pipeline-world.js';
+import type { ActionRunRecord, ExecutionRecord } from '../../src/emulator/codepipeline/records.js';
+import { fillUrlTemplate, planNextStep, planStageEntries, readPipelinePlan, type StagePlan } from '../../src/emulator/codepipeline/executions-plan.js';
 
 describe('pipeline executions', () => {
   let world: TestEndpoint;
@@ -332,5 +334,128 @@ describe('pipeline executions', () => {
     assert.equal(next.data?.pipelineContext?.pipelineExecutionId, newer);
     await cp.send(new PutJobSuccessResultCommand({ jobId: next.id }));
     assert.equal((await waitForEnd(cp, 'Superseding', newer)).status, 'Succeeded');
+  });
+});
+
+// The pure decisions behind the engine, as tables built from small builders.
+
+function aStage(name: string, actions: [string, number][]): StagePlan {
+  return {
+    name,
+    actions: actions.map(([action, runOrder]) => ({
+      stageName: name,
+      name: action,
+      actionTypeId: { category: 'Build', owner: 'Custom', provider: 'P', version: '1' },
+      runOrder,
+      configuration: {},
+      inputArtifacts: [],
+      outputArtifacts: [],
+    })),
+  };
+}
+
+function aRun(stageName: string, actionName: string, status: ActionRunRecord['status']): ActionRunRecord {
+  return { stageName, actionName, actionExecutionId: `${stageName}-${actionName}`, runOrder: 1, status, startedAt: 0, lastStatusChange: 0, outputLocations: [] };
+}
+
+function anExecution(overrides: Partial<ExecutionRecord> = {}): ExecutionRecord {
+  return {
+    pipelineExecutionId: 'e1',
+    pipelineName: 'p',
+    pipelineCreated: 0,
+    pipelineVersion: 1,
+    sequence: 1,
+    executionMode: 'SUPERSEDED',
+    status: 'InProgress',
+    startedAt: 0,
+    lastUpdateAt: 0,
+    trigger: { triggerType: 'StartPipelineExecution' },
+    currentStageIndex: 0,
+    stageStatuses: {},
+    actions: {},
+    artifacts: {},
+    ...overrides,
+  };
+}
+
+describe('planNextStep', () => {
+  const stages = [aStage('Source', [['S', 1]]), aStage('Build', [['A', 1], ['B', 1], ['C', 2]])];
+  const inBuild = (actions: Record<string, ActionRunRecord>, extra: Partial<ExecutionRecord> = {}) =>
+    anExecution({ currentStageIndex: 1, stageStatuses: { Source: 'Succeeded', Build: 'InProgress' }, actions: { 'Source/S': aRun('Source', 'S', 'Succeeded'), ...actions }, ...extra });
+  const cases: { name: string; execution: ExecutionRecord; mayEnter?: boolean; expect: string }[] = [
+    { name: 'enters a free stage', execution: anExecution(), mayEnter: true, expect: 'enter-stage Source' },
+    { name: 'waits for a busy stage', execution: anExecution(), mayEnter: false, expect: 'none' },
+    { name: 'starts the lowest runOrder group together', execution: inBuild({}), expect: 'start-actions A,B' },
+    { name: 'waits while a group member runs', execution: inBuild({ 'Build/A': aRun('Build', 'A', 'Succeeded'), 'Build/B': aRun('Build', 'B', 'InProgress') }), expect: 'none' },
+    { name: 'starts the next group once the first succeeded', execution: inBuild({ 'Build/A': aRun('Build', 'A', 'Succeeded'), 'Build/B': aRun('Build', 'B', 'Succeeded') }), expect: 'start-actions C' },
+    { name: 'fails the stage on a failed action', execution: inBuild({ 'Build/A': aRun('Build', 'A', 'Failed'), 'Build/B': aRun('Build', 'B', 'Succeeded') }), expect: 'finish-stage Build Failed' },
+    {
+      name: 'finishes the stage when every action succeeded',
+      execution: inBuild({ 'Build/A': aRun('Build', 'A', 'Succeeded'), 'Build/B': aRun('Build', 'B', 'Succeeded'), 'Build/C': aRun('Build', 'C', 'Succeeded') }),
+      expect: 'finish-stage Build Succeeded',
+    },
+    { name: 'stops instead of starting the next group', execution: inBuild({ 'Build/A': aRun('Build', 'A', 'Succeeded'), 'Build/B': aRun('Build', 'B', 'Succeeded') }, { status: 'Stopping', stopRequest: { abandon: false } }), expect: 'finish-stage Build Stopped' },
+    { name: 'stops a waiting execution at once', execution: anExecution({ status: 'Stopping', stopRequest: { abandon: false } }), mayEnter: true, expect: 'finish-execution Stopped' },
+    { name: 'does nothing for a finished execution', execution: anExecution({ status: 'Succeeded' }), mayEnter: true, expect: 'none' },
+  ];
+  for (const { name, execution, mayEnter, expect } of cases) {
+    it(name, () => {
+      const step = planNextStep(execution, stages, mayEnter ?? true);
+      const shown =
+        step.kind === 'enter-stage'
+          ? `enter-stage ${step.stage.name}`
+          : step.kind === 'start-actions'
+            ? `start-actions ${step.actions.map((action) => action.name).join(',')}`
+            : step.kind === 'finish-stage'
+              ? `finish-stage ${step.stage.name} ${step.status}`
+              : step.kind === 'finish-execution'
+                ? `finish-execution ${step.status}`
+                : 'none';
+      assert.equal(shown, expect);
+    });
+  }
+});
+
+describe('planStageEntries', () => {
+  const stages = [aStage('Source', [['S', 1]]), aStage('Build', [['A', 1]])];
+  const holder = anExecution({ pipelineExecutionId: 'holder', sequence: 1, currentStageIndex: 1, stageStatuses: { Source: 'Succeeded', Build: 'InProgress' } });
+  const waiting = (id: string, sequence: number, mode: ExecutionRecord['executionMode']) =>
+    anExecution({ pipelineExecutionId: id, sequence, executionMode: mode, currentStageIndex: 1, stageStatuses: { Source: 'Succeeded' } });
+  const cases: { mode: ExecutionRecord['executionMode']; held: boolean; enter: string[]; supersede: string[] }[] = [
+    { mode: 'SUPERSEDED', held: true, enter: [], supersede: ['older'] },
+    { mode: 'SUPERSEDED', held: false, enter: ['newer'], supersede: ['older'] },
+    { mode: 'QUEUED', held: true, enter: [], supersede: [] },
+    { mode: 'QUEUED', held: false, enter: ['older'], supersede: [] },
+    { mode: 'PARALLEL', held: true, enter: ['older', 'newer'], supersede: [] },
+  ];
+  for (const { mode, held, enter, supersede } of cases) {
+    it(`${mode} with the stage ${held ? 'held' : 'free'}`, () => {
+      const executions = [...(held ? [holder] : []), waiting('older', 2, mode), waiting('newer', 3, mode)];
+      const entries = planStageEntries(executions, () => stages);
+      assert.deepEqual([...entries.enter].sort(), [...enter].sort());
+      assert.deepEqual([...entries.supersede], supersede);
+    });
+  }
+});
+
+describe('URL templates and declarations', () => {
+  it('fills {Config:X} and {ExternalExecutionId}, and gives no URL when a value is missing', () => {
+    assert.equal(fillUrlTemplate('https://x/{Config:P}/r/{ExternalExecutionId}', { P: 'proj' }, '7'), 'https://x/proj/r/7');
+    assert.equal(fillUrlTemplate('https://x/{Config:P}/r/{ExternalExecutionId}', { P: 'proj' }), undefined);
+    assert.equal(fillUrlTemplate('https://x/{Config:Q}', { P: 'proj' }), undefined);
+    assert.equal(fillUrlTemplate(undefined, {}), undefined);
+  });
+
+  it('reads runOrder 1 by default, SUPERSEDED by default and the Region entry of artifactStores', () => {
+    const plan = readPipelinePlan(
+      {
+        artifactStores: { 'eu-west-1': { type: 'S3', location: 'other' }, 'us-east-1': { type: 'S3', location: 'mine', encryptionKey: { id: 'k', type: 'KMS' } } },
+        stages: [{ name: 'S', actions: [{ name: 'A', actionTypeId: { category: 'Source', owner: 'AWS', provider: 'S3', version: '1' } }] }],
+      },
+      'us-east-1',
+    );
+    assert.equal(plan.stages[0]?.actions[0]?.runOrder, 1);
+    assert.equal(plan.executionMode, 'SUPERSEDED');
+    assert.deepEqual(plan.artifactStore, { bucketName: 'mine', encryptionKey: { id: 'k', type: 'KMS' } });
   });
 });

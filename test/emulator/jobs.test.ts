@@ -38,6 +38,8 @@ import {
   waitFor,
   waitForEnd,
 } from '../helpers/pipeline-world.js';
+import { planJobDeadline, planQueryFilter } from '../../src/emulator/codepipeline/jobs-plan.js';
+import type { JobRecord } from '../../src/emulator/codepipeline/records.js';
 
 const UNKNOWN_JOB = '00000000-0000-0000-0000-000000000000';
 const QUEUE_TYPE: ActionTypeId = { category: 'Test', owner: 'Custom', provider: 'Queued-Test', version: '1' };
@@ -282,5 +284,52 @@ describe('job worker API', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+// The pure job decisions, as tables.
+
+describe('planJobDeadline', () => {
+  const aJob = (overrides: Partial<JobRecord>): JobRecord => ({
+    id: 'j',
+    actionTypeId: BUILD_TYPE as JobRecord['actionTypeId'],
+    pipelineName: 'p',
+    pipelineArn: 'arn',
+    pipelineExecutionId: 'e',
+    stageName: 's',
+    actionName: 'a',
+    actionExecutionId: 'x',
+    status: 'Queued',
+    createdAt: 0,
+    sequence: 1,
+    configuration: {},
+    inputArtifacts: [],
+    outputArtifacts: [],
+    ...overrides,
+  });
+  const timeouts = { dispatchTimeoutMs: 100, actionTimeoutMs: 1000 };
+  const cases: { name: string; job: JobRecord; now: number; expect: string | undefined }[] = [
+    { name: 'a queued job has no deadline', job: aJob({}), now: 10_000, expect: undefined },
+    { name: 'a fresh dispatch waits', job: aJob({ status: 'Dispatched', dispatchedAt: 0 }), now: 99, expect: undefined },
+    { name: 'an unacknowledged dispatch is requeued', job: aJob({ status: 'Dispatched', dispatchedAt: 0 }), now: 100, expect: 'requeue' },
+    { name: 'an acknowledged job within the action timeout waits', job: aJob({ status: 'InProgress', dispatchedAt: 0, acknowledgedAt: 50 }), now: 1049, expect: undefined },
+    { name: 'an acknowledged job past the action timeout times out', job: aJob({ status: 'InProgress', dispatchedAt: 0, acknowledgedAt: 50 }), now: 1050, expect: 'time-out' },
+    { name: 'a finished job never times out', job: aJob({ status: 'Succeeded', acknowledgedAt: 0 }), now: 10_000, expect: undefined },
+  ];
+  for (const { name, job, now, expect } of cases) it(name, () => assert.equal(planJobDeadline(job, now, timeouts), expect));
+});
+
+describe('planQueryFilter', () => {
+  const plain = [{ name: 'P', required: true, key: true, secret: false }];
+  const queryable = [{ name: 'Q', required: true, key: true, secret: false, queryable: true }];
+  it('accepts an omitted or empty queryParam for a type without a queryable property', () => {
+    assert.deepEqual(planQueryFilter(plain, undefined), {});
+    assert.deepEqual(planQueryFilter(plain, {}), {});
+    assert.ok('problem' in planQueryFilter(plain, { P: 'x' }));
+  });
+  it('requires exactly the queryable property for a type that has one', () => {
+    assert.deepEqual(planQueryFilter(queryable, { Q: 'x' }), { filter: { name: 'Q', value: 'x' } });
+    assert.ok('problem' in planQueryFilter(queryable, undefined));
+    assert.ok('problem' in planQueryFilter(queryable, { P: 'x' }));
   });
 });
