@@ -6,7 +6,6 @@
 import { Readable } from 'node:stream';
 import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 
-type AnyCommand = Parameters<CodePipelineClient['send']>[0];
 type Handler = (args: { request: unknown; input: unknown }) => Promise<{ response: unknown; output: unknown }>;
 
 interface HttpRequestLike {
@@ -20,7 +19,7 @@ interface HttpResponseLike {
 
 /** Sends `command`, optionally replacing its JSON body with `rawInput`, and returns the response
  *  body as parsed JSON (unknown members included). Errors surface as the SDK's exceptions. */
-export async function sendRawJson(client: CodePipelineClient, command: AnyCommand, rawInput?: object): Promise<Record<string, unknown>> {
+export async function sendRawJson(client: CodePipelineClient, command: object, rawInput?: object): Promise<Record<string, unknown>> {
   let captured = '';
   const stack = (command as unknown as { middlewareStack: { add: Function; addRelativeTo: Function } }).middlewareStack;
   if (rawInput) {

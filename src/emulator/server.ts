@@ -61,6 +61,7 @@ async function handle(parts: HttpServerParts, request: IncomingMessage, response
   const url = new URL(request.url ?? '/', 'http://localhost');
   const target = request.headers['x-amz-target'];
   const isCodePipeline = request.method === 'POST' && url.pathname === '/' && typeof target === 'string' && target.startsWith(TARGET_PREFIX);
+  if (!isCodePipeline && isStsRequest(request, url)) return handleSts(parts.context, request, response);
   const operationName = isCodePipeline ? (target as string).slice(TARGET_PREFIX.length) : `s3:${s3OperationName(request, url)}`;
   const rule = matchFault(parts.faults, operationName);
 
@@ -115,6 +116,30 @@ async function handle(parts: HttpServerParts, request: IncomingMessage, response
     return sendS3Error(response, 403, 'AccessDenied', 'Access Denied');
   }
   await parts.s3(request, response, url, { signer }, gate);
+}
+
+/** STS's Query protocol: a form-encoded `POST /` with no X-Amz-Target (S3 never gets such a POST). */
+function isStsRequest(request: IncomingMessage, url: URL): boolean {
+  const type = request.headers['content-type'] ?? '';
+  return request.method === 'POST' && url.pathname === '/' && type.startsWith('application/x-www-form-urlencoded');
+}
+
+/** Just enough STS for clients to learn the account: GetCallerIdentity. */
+async function handleSts(context: EmulatorContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const form = new URLSearchParams((await readBody(request, MAX_JSON_BODY)).toString('utf8'));
+  const signer = readSigner(request, new URLSearchParams());
+  const send = (status: number, body: string) => {
+    response.writeHead(status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(body), 'x-amzn-requestid': randomUUID() });
+    response.end(body);
+  };
+  if (!signer) return send(403, '<ErrorResponse><Error><Type>Sender</Type><Code>MissingAuthenticationToken</Code><Message>Request is missing Authentication Token</Message></Error></ErrorResponse>');
+  if (form.get('Action') !== 'GetCallerIdentity') {
+    return send(400, `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>Could not find operation ${escapeXml(form.get('Action') ?? '')} for version ${escapeXml(form.get('Version') ?? '')}</Message></Error></ErrorResponse>`);
+  }
+  send(
+    200,
+    `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::${context.accountId}:user/cpsync-local</Arn><UserId>${escapeXml(signer.accessKeyId)}</UserId><Account>${context.accountId}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+  );
 }
 
 function matchFault(faults: readonly FaultRule[], operation: string): FaultRule | undefined {
