@@ -162,6 +162,23 @@ describe('s3: objects', () => {
     assert.equal(get.ChecksumCRC32, put.ChecksumCRC32);
   });
 
+  it('decodes signed aws-chunked bodies (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) and refuses truncated framing with IncompleteBody', async () => {
+    const signature = 'a'.repeat(64);
+    const chunks = ['hello ', 'signed world'];
+    const framed = chunks.map((chunk) => `${chunk.length.toString(16)};chunk-signature=${signature}\r\n${chunk}\r\n`).join('') + `0;chunk-signature=${signature}\r\n\r\n`;
+    const headers = { 'content-encoding': 'aws-chunked', 'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'x-amz-decoded-content-length': '18' };
+    const put = await signedFetch(t.endpoint, `/${Bucket}/signed-chunks`, { method: 'PUT', headers, body: framed });
+    assert.equal(put.status, 200);
+    assert.equal(put.headers.get('etag'), `"${md5('hello signed world')}"`);
+    assert.equal(await (await t.s3.send(new GetObjectCommand({ Bucket, Key: 'signed-chunks' }))).Body?.transformToString(), 'hello signed world');
+    const truncated = await signedFetch(t.endpoint, `/${Bucket}/truncated`, { method: 'PUT', headers, body: framed.slice(0, 40) });
+    assert.equal(truncated.status, 400);
+    assert.match(await truncated.text(), /<Code>IncompleteBody<\/Code>/);
+    const wrongLength = await signedFetch(t.endpoint, `/${Bucket}/truncated`, { method: 'PUT', headers: { ...headers, 'x-amz-decoded-content-length': '99' }, body: framed });
+    assert.equal(wrongLength.status, 400);
+    assert.equal((await s3Rejection(t.s3.send(new HeadObjectCommand({ Bucket, Key: 'truncated' })))).name, 'NotFound');
+  });
+
   it('returns stored checksums the SDK validates, and refuses a wrong one with BadDigest', async () => {
     await t.s3.send(new PutObjectCommand({ Bucket, Key: 'checked', Body: 'checked body', ChecksumAlgorithm: 'SHA256' }));
     const get = await t.s3.send(new GetObjectCommand({ Bucket, Key: 'checked', ChecksumMode: 'ENABLED' }));
