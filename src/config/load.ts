@@ -27,7 +27,8 @@ import {
   type WrittenActionType,
 } from './schema.js';
 import { knownKeysFor } from './schema-keys.js';
-import { loadSettings, type Settings } from './settings.js';
+import { loadSettings, normalizeSettings, type Settings } from './settings.js';
+import { isCpsyncError } from '../util/errors.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 import { problemsFromIssues } from './zod-problems.js';
 
@@ -47,7 +48,23 @@ export interface LoadOptions {
 const PIPELINE_FILE = /\.ya?ml$/;
 
 export async function loadProject(options: LoadOptions): Promise<Project> {
-  const { settings, problems: settingsProblems } = await loadSettings(options.cwd, options.configFile);
+  let loaded: Awaited<ReturnType<typeof loadSettings>>;
+  try {
+    loaded = await loadSettings(options.cwd, options.configFile);
+  } catch (error) {
+    // --config naming a missing file: without the settings, where actions.yaml and pipelines/
+    // live is unknown, so that is the only problem to report.
+    if (!(isCpsyncError(error) && error.code === 'settings.not-found' && options.configFile)) throw error;
+    const problem: Problem = {
+      severity: 'error',
+      code: 'settings.not-found',
+      file: options.configFile,
+      message: `settings file ${JSON.stringify(options.configFile)} given to --config does not exist`,
+      hint: 'check the path (it is relative to the current folder), or leave --config out to search for cpsync.config.* / .cpsyncrc* / package.json#cpsync',
+    };
+    return { settings: normalizeSettings({}, options.cwd), actionTypes: [], pipelineFiles: [], problems: [problem] };
+  }
+  const { settings, problems: settingsProblems } = loaded;
   const problems: Problem[] = [...settingsProblems];
   const show = (path: string) => relative(options.cwd, path) || path;
 
@@ -186,22 +203,35 @@ function removeAt(data: unknown, path: readonly PathSegment[]): void {
   if (node !== null && typeof node === 'object' && !Array.isArray(node)) delete (node as Record<PathSegment, unknown>)[path[path.length - 1] as PathSegment];
 }
 
+/** Parses a file's or stage's frame; when it fails, drops what it rejected and tries again so the
+ *  rest (other top-level keys, the stage's actions) is still checked. */
+function parseFrame<T>(schema: z.ZodType<T>, data: unknown): { data: T | undefined; issues: Issue[] } {
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return { data: parsed.data, issues: [] };
+  return { data: pruneAndParse(schema, data, parsed.error.issues), issues: parsed.error.issues };
+}
+
 export const salvageActionsFile: Salvage<SalvagedActionsFile> = (data) => {
-  const frame = actionsFileFrame.safeParse(data);
-  if (!frame.success) return { written: undefined, issues: frame.error.issues };
+  const frame = parseFrame(actionsFileFrame, data);
+  if (!frame.data) return { written: undefined, issues: frame.issues };
   const { written, issues } = salvageList(frame.data.actionTypes, ['actionTypes'], bySchema(actionTypeSchema));
-  return { written: { actionTypes: written }, issues };
+  return { written: { actionTypes: written }, issues: [...frame.issues, ...issues] };
 };
 
 export const salvagePipelineFile: Salvage<SalvagedPipelineFile> = (data) => {
-  const frame = pipelineFileFrame.safeParse(data);
-  if (!frame.success) return { written: undefined, issues: frame.error.issues };
-  const issues: Issue[] = [];
+  const frame = parseFrame(pipelineFileFrame, data);
+  if (!frame.data) return { written: undefined, issues: frame.issues };
+  const issues: Issue[] = [...frame.issues];
   const withActions = <F extends { actions: unknown[] }>(schema: z.ZodType<F>) => (item: unknown, path: readonly PathSegment[]) => {
     const parsed = schema.safeParse(item);
-    if (!parsed.success) return { written: undefined, issues: prefixIssues(path, parsed.error.issues) };
-    const actions = salvageList(parsed.data.actions, [...path, 'actions'], bySchema(actionSchema));
-    return { written: { ...parsed.data, actions: actions.written }, issues: actions.issues };
+    if (parsed.success) {
+      const actions = salvageList(parsed.data.actions, [...path, 'actions'], bySchema(actionSchema));
+      return { written: { ...parsed.data, actions: actions.written }, issues: actions.issues };
+    }
+    // The stage itself is broken; its actions are still worth checking on their own.
+    const listed = item !== null && typeof item === 'object' ? (item as { actions?: unknown }).actions : undefined;
+    const actions = Array.isArray(listed) ? salvageList(listed, [...path, 'actions'], bySchema(actionSchema)) : { written: [], issues: [] };
+    return { written: undefined, issues: [...prefixIssues(path, parsed.error.issues), ...actions.issues] };
   };
   const insertStages = salvageList(frame.data.insertStages ?? [], ['insertStages'], withActions(insertStageFrame));
   const addActions = salvageList(frame.data.addActions ?? [], ['addActions'], withActions(addActionsFrame));

@@ -2,7 +2,7 @@
 // only be known against the live pipeline (anchor stages exist, inputs are produced earlier, the
 // first stage) is checked at plan time instead.
 
-import { formatTypeRef, type ActionTypeId, type ArtifactDetails, type ConfigurationProperty } from '../model/action-type.js';
+import { formatTypeRef, stringRuleHint, type ActionTypeId, type ArtifactDetails, type ConfigurationProperty } from '../model/action-type.js';
 import { findCatalogueType } from '../model/aws-action-types.js';
 import { ENV_NAME, envReferences, isPattern, type DesiredAction } from '../model/desired.js';
 import type { Finding, PathSegment } from '../model/findings.js';
@@ -46,7 +46,7 @@ export function checkPipelineFile(written: SalvagedPipelineFile, file: string, l
   const selectors = written.pipelines ?? [];
   selectors.forEach((selector, index) => {
     if (selectors.indexOf(selector) !== index) {
-      findings.push({ severity: 'warning', code: 'pipelines.duplicate-selector', path: ['pipelines', index], message: `pipeline ${JSON.stringify(selector)} is listed twice` });
+      findings.push({ severity: 'warning', code: 'pipelines.duplicate-selector', path: ['pipelines', index], message: `pipeline ${JSON.stringify(selector)} is listed twice`, hint: 'list each pipeline once' });
     }
   });
 
@@ -74,7 +74,15 @@ export function checkPipelineFile(written: SalvagedPipelineFile, file: string, l
             message: `output artifact ${JSON.stringify(output)} is already produced by ${previous}`,
             hint: 'output artifact names must be unique in a pipeline; rename one of them',
           });
-        } else outputs.set(output, label([...path, 'name']).replace(/\.name$/, ''));
+        } else outputs.set(output, `action ${JSON.stringify(action.name)} (${label(path)})`);
+      }
+      if (action.namespace !== undefined && action.namespace.toLowerCase() === RESERVED_NAMESPACE) {
+        findings.push({
+          code: 'pipelines.reserved-namespace',
+          path: [...path, 'namespace'],
+          message: `namespace ${JSON.stringify(action.namespace)} is reserved by CodePipeline for its own variables`,
+          hint: `choose another name, e.g. ${JSON.stringify(`${action.name}Vars`.replace(/[^A-Za-z0-9@_-]/g, '-'))}`,
+        });
       }
       if (action.namespace !== undefined) {
         const previous = namespaces.get(action.namespace);
@@ -110,6 +118,7 @@ export function checkPipelineFile(written: SalvagedPipelineFile, file: string, l
         code: 'pipelines.stage-actions',
         path: [...at, 'actions'],
         message: `stage ${JSON.stringify(stage.name)} has ${stage.actions.length} actions; a stage needs 1 to ${QUOTAS.actionsPerStageMax}`,
+        hint: stage.actions.length ? `split the stage in two: at most ${QUOTAS.actionsPerStageMax} actions per stage` : 'give the stage at least one action, or remove it',
       });
     }
     checkActions(stage.actions, [...at, 'actions'], stage.name, true);
@@ -169,6 +178,37 @@ export function checkPipelineFile(written: SalvagedPipelineFile, file: string, l
   return findings;
 }
 
+/** CodePipeline keeps this namespace for its own variables (#{codepipeline.PipelineExecutionId}). */
+const RESERVED_NAMESPACE = 'codepipeline';
+
+/** `ApiToken` → `API_TOKEN`: the environment variable a hint suggests for a secret. Pure. */
+function envNameFor(key: string): string {
+  const name = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9_]+/g, '_')
+    .toUpperCase();
+  return /^[A-Z_]/.test(name) ? name : `_${name}`;
+}
+
+/** A concrete fix for a malformed `type:` reference. Pure. */
+function typeRefHint(ref: string, lookup: TypeLookup): string {
+  const parts = ref.split('/');
+  if (parts.length === 4 && parts[0] === 'Custom') return `drop the owner: write ${parts.slice(1).join('/')} (short references always name custom types)`;
+  if (parts.length === 4 && (parts[0] === 'AWS' || parts[0] === 'ThirdParty')) {
+    return `for ${parts[0]}-owned types write actionTypeId: { category: ${parts[1]}, owner: ${parts[0]}, provider: ${parts[2]}, version: "${parts[3]}" }`;
+  }
+  if (parts.length === 3) {
+    const category = closestMatch(parts[0] ?? '', ACTION_CATEGORIES);
+    if (category && category !== parts[0]) return `write ${[category, ...parts.slice(1)].join('/')}`;
+  }
+  const declared = lookup.declared.map((t) => formatTypeRef(t.id));
+  const nearest = closestMatch(ref, declared);
+  if (nearest) return `write ${nearest}`;
+  return declared.length
+    ? `write Category/Provider/Version, e.g. ${declared[0]} (for AWS-owned types use actionTypeId)`
+    : 'write Category/Provider/Version, e.g. Build/My-Build-Provider-Name/1 (for AWS-owned types use actionTypeId)';
+}
+
 function pathFromLabel(label: string): PathSegment[] {
   return label.split(/\.|\[|\]/).filter(Boolean).map((part) => (/^\d+$/.test(part) ? Number(part) : part));
 }
@@ -189,19 +229,14 @@ function checkAction(written: WrittenAction, path: PathSegment[], lookup: TypeLo
     const problem = !ref
       ? 'is not of the form Category/Provider/Version'
       : !(ACTION_CATEGORIES as readonly string[]).includes(ref.category)
-        ? `has category ${JSON.stringify(ref.category)}, not one of ${ACTION_CATEGORIES.join(', ')}`
+        ? `has category ${JSON.stringify(ref.category)}, not one of ${ACTION_CATEGORIES.join(', ')}${closestMatch(ref.category, ACTION_CATEGORIES) ? ` (did you mean "${closestMatch(ref.category, ACTION_CATEGORIES)}"?)` : ''}`
         : describeStringViolation(ref.provider, RULES.provider)
           ? `has provider ${JSON.stringify(ref.provider)}, which ${describeStringViolation(ref.provider, RULES.provider)}`
           : describeStringViolation(ref.version, RULES.version)
             ? `has version ${JSON.stringify(ref.version)}, which ${describeStringViolation(ref.version, RULES.version)}`
             : undefined;
     if (problem) {
-      findings.push({
-        code: 'pipelines.type-ref',
-        path: [...path, 'type'],
-        message: `type ${JSON.stringify(written.type)} ${problem}`,
-        hint: 'write e.g. Build/My-Build-Provider-Name/1 (for AWS-owned types use actionTypeId)',
-      });
+      findings.push({ code: 'pipelines.type-ref', path: [...path, 'type'], message: `type ${JSON.stringify(written.type)} ${problem}`, hint: typeRefHint(written.type, lookup) });
       return findings;
     }
   }
@@ -236,7 +271,11 @@ function checkAction(written: WrittenAction, path: PathSegment[], lookup: TypeLo
           : nearest
             ? `action type ${formatTypeRef(id)} is not declared in ${lookup.actionsFile} (did you mean ${nearest}?)`
             : `action type ${formatTypeRef(id)} is not declared in ${lookup.actionsFile}, so its configuration cannot be checked offline`,
-        hint: siblings.length || nearest ? 'use a declared version, or declare this one in actions.yaml' : 'declare it in actions.yaml (or `cpsync import` it) so cpsync can check and own it',
+        hint: siblings.length
+          ? `use a declared version (${siblings.map((v) => `${id.category}/${id.provider}/${v}`).join(', ')}), or declare version ${id.version} in ${lookup.actionsFile}`
+          : nearest
+            ? `write ${nearest}, or declare ${formatTypeRef(id)} in ${lookup.actionsFile}`
+            : `declare it in ${lookup.actionsFile} (or \`cpsync import\` it) so cpsync can check and own it`,
       });
     }
     return [...findings, ...checkConfigurationValues(action, path, undefined)];
@@ -247,6 +286,9 @@ function checkAction(written: WrittenAction, path: PathSegment[], lookup: TypeLo
   for (const side of ['input', 'output'] as const) {
     const list = side === 'input' ? action.inputArtifacts : action.outputArtifacts;
     const details = side === 'input' ? type.inputArtifactDetails : type.outputArtifactDetails;
+    // A type whose own counts are broken is reported in actions.yaml; measuring against it here
+    // would only print nonsense such as "takes 2 to 1".
+    if (details.minimumCount > details.maximumCount) continue;
     if (list.length < details.minimumCount || list.length > details.maximumCount) {
       const range = details.minimumCount === details.maximumCount ? `exactly ${details.minimumCount}` : `${details.minimumCount} to ${details.maximumCount}`;
       findings.push({
@@ -269,7 +311,7 @@ function checkConfigurationValues(action: DesiredAction, path: PathSegment[], pr
 
   for (const [key, value] of Object.entries(action.configuration)) {
     const keyProblem = describeStringViolation(key, RULES.configurationKey);
-    if (keyProblem) findings.push({ code: 'pipelines.config-key', path: at(key), target: 'key', message: `configuration key ${JSON.stringify(key)} ${keyProblem}` });
+    if (keyProblem) findings.push({ code: 'pipelines.config-key', path: at(key), target: 'key', message: `configuration key ${JSON.stringify(key)} ${keyProblem}`, hint: stringRuleHint(key, RULES.configurationKey) });
     const references = envReferences(value);
     for (const name of references) {
       if (!ENV_NAME.test(name)) {
@@ -283,7 +325,16 @@ function checkConfigurationValues(action: DesiredAction, path: PathSegment[], pr
     }
     if (!references.length) {
       const valueProblem = describeStringViolation(value, RULES.configurationValue);
-      if (valueProblem) findings.push({ code: 'pipelines.config-value', path: at(key), message: `configuration.${key} ${valueProblem}`, hint: 'AWS takes configuration values of 1 to 1000 characters' });
+      if (valueProblem) {
+        findings.push({
+          code: 'pipelines.config-value',
+          path: at(key),
+          message: `configuration.${key} ${valueProblem}`,
+          hint: value.length
+            ? `AWS takes configuration values of at most ${RULES.configurationValue.max} characters; move long content into a file in the input artifact and pass its path`
+            : 'give it a value, or remove the key (AWS rejects empty configuration values)',
+        });
+      }
     }
     if (!properties) continue;
     const property = properties.find((candidate) => candidate.name === key);
@@ -303,13 +354,19 @@ function checkConfigurationValues(action: DesiredAction, path: PathSegment[], pr
         code: 'pipelines.secret-literal',
         path: at(key),
         message: `configuration.${key} is a secret property of ${formatTypeRef(action.actionTypeId)} but is given as a literal value`,
-        hint: `secrets must not sit in Git: write ${key}: \${env:${key.replace(/[^A-Za-z0-9_]/g, '_').toUpperCase()}} and set that variable where cpsync plan and apply run`,
+        hint: `secrets must not sit in Git: write ${key}: \${env:${envNameFor(key)}} and set that variable where cpsync plan and apply run`,
       });
     }
     if (property.queryable && !references.length) {
       const problem = describeStringViolation(value, RULES.queryableConfigurationValue);
       if (problem) {
-        findings.push({ code: 'pipelines.queryable-value', path: at(key), message: `configuration.${key} ${JSON.stringify(value)} is queryable and ${problem}`, hint: 'a queryable value is at most 20 letters, digits, - and _ ' });
+        const example = value.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, RULES.queryableConfigurationValue.max).replace(/^-+|-+$/g, '');
+        findings.push({
+          code: 'pipelines.queryable-value',
+          path: at(key),
+          message: `configuration.${key} ${JSON.stringify(value)} is queryable and ${problem}`,
+          hint: `workers poll by this value, so AWS limits it to ${RULES.queryableConfigurationValue.max} letters, digits, '-' and '_'${example && example !== value ? `; e.g. ${JSON.stringify(example)}` : ''}`,
+        });
       }
     }
   }

@@ -14,7 +14,7 @@ export const targetSchema = z
     region: z.string().min(RULES.region.min, { error: `must be at least ${RULES.region.min} characters` }).max(RULES.region.max).optional(),
     profile: z.string().min(1).optional(),
     roleArn: z.string().regex(RULES.roleArn.pattern, { error: 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)' }).optional(),
-    endpointUrl: z.url({ error: 'must be a URL such as http://127.0.0.1:4599' }).optional(),
+    endpointUrl: z.url({ protocol: /^https?$/, error: 'must be an http or https URL such as http://127.0.0.1:4599' }).optional(),
   })
   .meta({ description: 'An account and Region to reconcile.' });
 

@@ -97,7 +97,6 @@ export async function loadSettings(cwd: string, explicitFile?: string): Promise<
   const file = found.filepath;
   const shownFile = relative(cwd, file) || basename(file);
   const parsed = settingsSchema.safeParse(found.config);
-  if (parsed.success) return { settings: normalizeSettings(parsed.data, dirname(file), file), problems: durationProblems(parsed.data, shownFile) };
 
   // Positions come from re-reading the file as YAML (JSON is YAML); JavaScript settings have none.
   const source = readSourceForPositions(file, cwd);
@@ -105,9 +104,12 @@ export async function loadSettings(cwd: string, explicitFile?: string): Promise<
   const located: YamlSource = source
     ? { ...source, data: found.config, locate: (path, target) => source.locate([...prefix, ...path], target) }
     : { file: shownFile, data: found.config, problems: [], locate: () => ({ line: 1, column: 1 }) };
-  const problems = problemsFromIssues(located, parsed.error.issues, knownKeysFor(settingsSchema));
+  // The poll interval bounds are compared on the raw settings, so a mistake elsewhere in the file
+  // does not hide this one.
+  const problems = [...(parsed.success ? [] : problemsFromIssues(located, parsed.error.issues, knownKeysFor(settingsSchema))), ...durationProblems(found.config, located)];
   const withoutPositions = source ? problems : problems.map(({ line: _l, column: _c, ...rest }) => rest);
-  return { settings: normalizeSettings({}, dirname(file), file), problems: sortProblems(withoutPositions) };
+  const written = parsed.success ? parsed.data : {};
+  return { settings: normalizeSettings(written, dirname(file), file), problems: sortProblems(withoutPositions) };
 }
 
 function readSourceForPositions(file: string, cwd: string): YamlSource | undefined {
@@ -119,17 +121,21 @@ function readSourceForPositions(file: string, cwd: string): YamlSource | undefin
   }
 }
 
-function durationProblems(written: WrittenSettings, file: string): Problem[] {
+/** worker.pollInterval.min must not exceed max; each bound is only compared when it is itself valid. */
+function durationProblems(config: unknown, source: YamlSource): Problem[] {
   const problems: Problem[] = [];
-  const min = written.worker?.pollInterval?.min;
-  const max = written.worker?.pollInterval?.max;
-  if (min !== undefined && max !== undefined && parseDuration(min) > parseDuration(max)) {
+  const interval = (config as { worker?: { pollInterval?: { min?: unknown; max?: unknown } } } | null | undefined)?.worker?.pollInterval;
+  const bound = settingsSchema.shape.worker.unwrap().shape.pollInterval.unwrap().shape.min.unwrap();
+  const min = bound.safeParse(interval?.min);
+  const max = bound.safeParse(interval?.max);
+  if (min.success && max.success && parseDuration(min.data) > parseDuration(max.data)) {
     problems.push({
       severity: 'error',
       code: 'settings.poll-interval',
-      file,
-      message: `worker.pollInterval.min (${String(min)}) is longer than worker.pollInterval.max (${String(max)})`,
-      hint: 'the minimum poll interval must not exceed the maximum',
+      file: source.file,
+      ...source.locate(['worker', 'pollInterval', 'min']),
+      message: `worker.pollInterval.min (${String(min.data)}) is longer than worker.pollInterval.max (${String(max.data)})`,
+      hint: 'the minimum poll interval must not exceed the maximum: lower min or raise max',
     });
   }
   return problems;

@@ -19,9 +19,33 @@ export function parseYamlSource(file: string, text: string): YamlSource {
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
   const problems: Problem[] = [];
 
+  // After the first real syntax error the parser is lost and what follows are mostly echoes of
+  // it; a tab in indentation derails it the same way. Report every tab and duplicate key, but only
+  // the first other syntax error, and none when tabs explain them.
+  const tabLines = new Set<number>();
+  let syntaxReported = false;
   for (const error of doc.errors) {
     const pos = lineCounter.linePos(error.pos[0]);
     const duplicate = error.code === 'DUPLICATE_KEY';
+    const tab = error.code === 'TAB_AS_INDENT' || /tabs? .*indent/i.test(error.message);
+    if (tab) {
+      if (tabLines.has(pos.line)) continue;
+      tabLines.add(pos.line);
+      problems.push({
+        severity: 'error',
+        code: 'yaml.tab-indent',
+        file,
+        line: pos.line,
+        column: pos.col,
+        message: 'line is indented with a tab; YAML allows only spaces for indentation',
+        hint: 'replace the tab with spaces, lined up with the keys around it',
+      });
+      continue;
+    }
+    if (!duplicate) {
+      if (syntaxReported) continue;
+      syntaxReported = true;
+    }
     problems.push({
       severity: 'error',
       code: duplicate ? 'yaml.duplicate-key' : 'yaml.syntax',
@@ -32,9 +56,13 @@ export function parseYamlSource(file: string, text: string): YamlSource {
       hint: duplicate ? 'each key may appear once in a mapping; remove or merge the repeated one' : 'fix the YAML syntax; the position shown is where the parser gave up',
     });
   }
+  if (tabLines.size) {
+    const first = Math.min(...tabLines);
+    for (let i = problems.length - 1; i >= 0; i--) if (problems[i]?.code === 'yaml.syntax' && (problems[i]?.line ?? 0) >= first) problems.splice(i, 1);
+  }
   for (const warning of doc.warnings) {
     const pos = lineCounter.linePos(warning.pos[0]);
-    problems.push({ severity: 'warning', code: 'yaml.warning', file, line: pos.line, column: pos.col, message: firstLine(warning.message) });
+    problems.push({ severity: 'warning', code: 'yaml.warning', file, line: pos.line, column: pos.col, message: firstLine(warning.message), hint: 'rewrite the YAML so the parser does not need to guess' });
   }
 
   const data = doc.errors.length ? undefined : doc.toJS({ maxAliasCount: 100 });

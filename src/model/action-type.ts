@@ -2,8 +2,9 @@
 // and the rules AWS enforces on them. Pure: shared by `cpsync validate`, the planner and the local
 // endpoint, so all three agree on what a valid type is.
 
-import { CONFIG_REFERENCE, QUOTAS, RESERVED_TAG_PREFIX, RULES, describeStringViolation, type ActionCategory, type ActionOwner, type ConfigurationPropertyType } from './limits.js';
+import { CONFIG_REFERENCE, QUOTAS, RESERVED_TAG_PREFIX, RULES, describeStringViolation, type StringRule, type ActionCategory, type ActionOwner, type ConfigurationPropertyType } from './limits.js';
 import type { Finding } from './findings.js';
+import { closestMatch } from '../util/suggest.js';
 
 export interface ActionTypeId {
   readonly category: ActionCategory;
@@ -72,6 +73,13 @@ export function actionTypeArn(region: string, accountId: string, id: { category:
   return `arn:${partition}:codepipeline:${region}:${accountId}:actiontype:Custom/${formatTypeRef(id)}`;
 }
 
+/** What to do about a string that breaks `rule` (see describeStringViolation). Pure. */
+export function stringRuleHint(value: string, rule: StringRule): string {
+  if (value.length < rule.min) return rule.min === 1 ? 'give it a value' : `make it at least ${rule.min} characters long`;
+  if (value.length > rule.max) return `shorten it to at most ${rule.max} characters`;
+  return rule.allowed ? `use only ${rule.allowed}` : `make it match ${rule.pattern?.source ?? 'the rule'}`;
+}
+
 /** Checks a custom action type the way AWS does on CreateCustomActionType. Paths use the
  *  request's field names. Pure. */
 export function checkActionTypeDefinition(definition: ActionTypeDefinition): Finding[] {
@@ -79,7 +87,7 @@ export function checkActionTypeDefinition(definition: ActionTypeDefinition): Fin
   const stringRule = (path: (string | number)[], value: string | undefined, rule: (typeof RULES)[keyof typeof RULES], label: string) => {
     if (value === undefined) return;
     const problem = describeStringViolation(value, rule);
-    if (problem) findings.push({ code: 'action-type.invalid-string', path, message: `${label} ${JSON.stringify(value)} ${problem}` });
+    if (problem) findings.push({ code: 'action-type.invalid-string', path, message: `${label} ${JSON.stringify(value)} ${problem}`, hint: stringRuleHint(value, rule) });
   };
 
   stringRule(['provider'], definition.provider, RULES.provider, 'provider');
@@ -141,11 +149,17 @@ export function checkActionTypeDefinition(definition: ActionTypeDefinition): Fin
       const name = match[1] ?? '';
       const property = properties.find((candidate) => candidate.name === name);
       if (!property) {
+        const usable = properties.filter((p) => p.required && !p.secret).map((p) => p.name);
+        const match = closestMatch(name, properties.map((p) => p.name));
         findings.push({
           code: 'action-type.url-unknown-property',
           path: ['settings', setting],
-          message: `${setting} refers to {Config:${name}}, but no configuration property is named ${JSON.stringify(name)}`,
-          hint: properties.length ? `use one of: ${properties.map((p) => p.name).join(', ')}` : 'declare the property under configurationProperties',
+          message: `${setting} refers to {Config:${name}}, but no configuration property is named ${JSON.stringify(name)}${match ? ` (did you mean "${match}"?)` : ''}`,
+          hint: match
+            ? `write {Config:${match}}`
+            : usable.length
+              ? `use one of the required, non-secret properties: ${usable.join(', ')}`
+              : `declare a required, non-secret property named ${name} under configurationProperties`,
         });
       } else if (!property.required || property.secret) {
         findings.push({
@@ -163,7 +177,12 @@ export function checkActionTypeDefinition(definition: ActionTypeDefinition): Fin
     for (const bound of ['minimumCount', 'maximumCount'] as const) {
       const count = details[bound];
       if (!Number.isInteger(count) || count < QUOTAS.artifactCountMin || count > QUOTAS.artifactCountMax) {
-        findings.push({ code: 'action-type.artifact-count', path: [side, bound], message: `${side}.${bound} is ${count}; it must be a whole number from 0 to 5` });
+        findings.push({
+          code: 'action-type.artifact-count',
+          path: [side, bound],
+          message: `${side}.${bound} is ${count}; it must be a whole number from ${QUOTAS.artifactCountMin} to ${QUOTAS.artifactCountMax}`,
+          hint: `custom actions take ${QUOTAS.artifactCountMin} to ${QUOTAS.artifactCountMax} ${side.startsWith('input') ? 'input' : 'output'} artifacts`,
+        });
       }
     }
     if (details.minimumCount > details.maximumCount) {
@@ -171,7 +190,7 @@ export function checkActionTypeDefinition(definition: ActionTypeDefinition): Fin
         code: 'action-type.artifact-range',
         path: [side, 'minimumCount'],
         message: `${side}.minimumCount (${details.minimumCount}) is greater than maximumCount (${details.maximumCount})`,
-        hint: 'the minimum must not exceed the maximum',
+        hint: `lower minimumCount to ${details.maximumCount} or raise maximumCount to ${details.minimumCount}`,
       });
     }
   }
@@ -182,18 +201,23 @@ export function checkActionTypeDefinition(definition: ActionTypeDefinition): Fin
 export function checkTags(tags: readonly Tag[]): Finding[] {
   const findings: Finding[] = [];
   if (tags.length > QUOTAS.tagsPerResource) {
-    findings.push({ code: 'tags.too-many', path: [], message: `${tags.length} tags; AWS allows at most ${QUOTAS.tagsPerResource} per resource` });
+    findings.push({
+      code: 'tags.too-many',
+      path: [],
+      message: `${tags.length} tags; AWS allows at most ${QUOTAS.tagsPerResource} per resource`,
+      hint: `remove ${tags.length - QUOTAS.tagsPerResource} tag${tags.length - QUOTAS.tagsPerResource === 1 ? '' : 's'}, or combine related values into one tag`,
+    });
   }
   const seen = new Set<string>();
   tags.forEach((tag, index) => {
     const keyProblem = describeStringViolation(tag.key, RULES.tagKey);
-    if (keyProblem) findings.push({ code: 'tags.invalid-key', path: [index, 'key'], message: `tag key ${JSON.stringify(tag.key)} ${keyProblem}` });
+    if (keyProblem) findings.push({ code: 'tags.invalid-key', path: [index, 'key'], message: `tag key ${JSON.stringify(tag.key)} ${keyProblem}`, hint: stringRuleHint(tag.key, RULES.tagKey) });
     const valueProblem = describeStringViolation(tag.value, RULES.tagValue);
-    if (valueProblem) findings.push({ code: 'tags.invalid-value', path: [index, 'value'], message: `tag value for ${JSON.stringify(tag.key)} ${valueProblem}` });
+    if (valueProblem) findings.push({ code: 'tags.invalid-value', path: [index, 'value'], message: `tag value for ${JSON.stringify(tag.key)} ${valueProblem}`, hint: stringRuleHint(tag.value, RULES.tagValue) });
     if (tag.key.toLowerCase().startsWith(RESERVED_TAG_PREFIX)) {
       findings.push({ code: 'tags.reserved', path: [index, 'key'], message: `tag key ${JSON.stringify(tag.key)} starts with "aws:", which AWS reserves`, hint: 'choose a key without the aws: prefix' });
     }
-    if (seen.has(tag.key)) findings.push({ code: 'tags.duplicate', path: [index, 'key'], message: `tag key ${JSON.stringify(tag.key)} appears twice` });
+    if (seen.has(tag.key)) findings.push({ code: 'tags.duplicate', path: [index, 'key'], message: `tag key ${JSON.stringify(tag.key)} appears twice`, hint: 'keep one value per tag key' });
     seen.add(tag.key);
   });
   return findings;
