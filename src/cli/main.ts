@@ -6,12 +6,12 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { readFileSync } from 'node:fs';
+import * as nodeModule from 'node:module';
+// Only what every path needs is imported statically; help, argument parsing (and with it the
+// "did you mean" distance code) load when used, so `--version` stays close to bare Node start-up.
 import { COMMANDS } from './commands.js';
-import { renderCommandHelp, renderMainHelp } from './help.js';
-import { parseArgs } from './parse-args.js';
 import { GLOBAL_FLAGS, type CommandContext } from './spec.js';
 import { CpsyncError } from '../util/errors.js';
-import { closestMatch } from '../util/suggest.js';
 import { renderFatal } from './render-error.js';
 
 function readVersion(): string {
@@ -28,21 +28,26 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+      const { renderMainHelp } = await import('./help.js');
       process.stdout.write(renderMainHelp(COMMANDS, readVersion()));
       return first === undefined ? 1 : 0;
     }
     if (first.startsWith('-')) {
       // A flag before any command: accept the global ones only to explain where they go.
+      const { closestMatch } = await import('../util/suggest.js');
       const match = closestMatch(first, ['--help', '--version']);
       throw new CpsyncError('cli.unknown-flag', `unknown flag ${first}${match ? ` (did you mean ${match}?)` : ''}; flags go after the command, see \`cpsync --help\``);
     }
     const command = COMMANDS.find((candidate) => candidate.name === first);
     if (!command) {
+      const { closestMatch } = await import('../util/suggest.js');
       const match = closestMatch(first, COMMANDS.map((candidate) => candidate.name));
       throw new CpsyncError('cli.unknown-command', `unknown command "${first}"${match ? ` (did you mean "${match}"?)` : ''}; see \`cpsync --help\``);
     }
+    const { parseArgs } = await import('./parse-args.js');
     const args = parseArgs(rest, [...command.flags, ...GLOBAL_FLAGS], command.positionals, `cpsync ${command.name}`);
     if (args.flags.help === true) {
+      const { renderCommandHelp } = await import('./help.js');
       process.stdout.write(renderCommandHelp(command));
       return 0;
     }
@@ -60,6 +65,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(renderFatal(error, { debug, color: false }));
     return 1;
   }
+}
+
+// Start-up (docs/benchmarks.md): Node >= 22.1 can cache the compiled code of the modules loaded
+// after this point (the command, zod, yaml) in the OS temp folder; Node 20 has no such API, and
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off. Only an optimisation, so a failure is ignored.
+try {
+  (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+} catch {
+  // start without the cache
 }
 
 const exitCode = await main(process.argv.slice(2));

@@ -27,7 +27,7 @@ interface Recorded {
 /** Runs `node [nodeArgs] <args>` in the repo root with the recorder preloaded. */
 function runRecorded(nodeArgs: readonly string[]): Promise<Recorded> {
   const file = join(workDir, `modules-${++runCount}.txt`);
-  const env = { ...process.env, CPSYNC_RECORD_MODULES: file, NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, CPSYNC_RECORD_MODULES: file, NO_COLOR: '1' };
   delete env.NODE_OPTIONS;
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['--import', 'tsx', '--import', recorder, ...nodeArgs], { cwd: repoRoot, env, timeout: 60_000 }, (error, stdout, stderr) => {
