@@ -1,7 +1,7 @@
 // Rules on actions.yaml beyond its shape. Pure: takes the schema-checked written file and returns
 // findings located by path.
 
-import { checkActionTypeDefinition, checkTags, formatTypeRef } from '../model/action-type.js';
+import { URL_SETTINGS, checkActionTypeDefinition, checkTags, formatTypeRef } from '../model/action-type.js';
 import { prefixFindings, type Finding } from '../model/findings.js';
 import { normalizeActionType } from './normalize.js';
 import type { SalvagedActionsFile } from './schema.js';
@@ -50,6 +50,8 @@ export function checkActionsFile(file: SalvagedActionsFile): Finding[] {
       });
     }
 
+    findings.push(...checkUrlPlaceholders(written.settings ?? {}, [...at, 'settings']));
+
     if (written.executor && !PLUGIN_REFERENCE.test(written.executor.plugin)) {
       findings.push({
         code: 'action-type.executor-plugin',
@@ -71,5 +73,44 @@ export function checkActionsFile(file: SalvagedActionsFile): Finding[] {
       firstIndexById.set(ref, index);
     }
   });
+  return findings;
+}
+
+/** `{…}` in a URL that CodePipeline does not fill in ends up in the link as written. Warnings:
+ *  AWS accepts such URLs, the console just shows broken links. Pure. */
+function checkUrlPlaceholders(settings: Partial<Record<(typeof URL_SETTINGS)[number], string>>, at: readonly (string | number)[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const setting of URL_SETTINGS) {
+    const url = settings[setting];
+    if (!url) continue;
+    for (const match of url.matchAll(/\{([^{}]*)\}/g)) {
+      const inner = match[1] ?? '';
+      if (/^Config:/.test(inner)) continue;
+      if (inner === 'ExternalExecutionId') {
+        if (setting === 'executionUrlTemplate') continue;
+        findings.push({
+          severity: 'warning',
+          code: 'action-type.url-placeholder',
+          path: [...at, setting],
+          message: `${setting} uses {ExternalExecutionId}, which CodePipeline only fills in for executionUrlTemplate`,
+          hint: 'move the run-specific link to executionUrlTemplate, or remove the placeholder',
+        });
+        continue;
+      }
+      const config = /^config\s*[:.]?\s*(.+)$/i.exec(inner);
+      const suggestion = config
+        ? `{Config:${config[1]}}`
+        : /execution\s*_?id$/i.test(inner) && setting === 'executionUrlTemplate'
+          ? '{ExternalExecutionId}'
+          : undefined;
+      findings.push({
+        severity: 'warning',
+        code: 'action-type.url-placeholder',
+        path: [...at, setting],
+        message: `${setting} contains {${inner}}, which is not a placeholder CodePipeline fills in; it would appear in the link as written`,
+        hint: suggestion ? `write ${suggestion}` : 'use {Config:PropertyName} or, in executionUrlTemplate, {ExternalExecutionId}',
+      });
+    }
+  }
   return findings;
 }

@@ -51,6 +51,7 @@ export function checkPipelineFile(written: SalvagedPipelineFile, file: string, l
   });
 
   const checkActions = (actions: readonly (WrittenAction | undefined)[], at: PathSegment[], stageName: string, inserted: boolean) => {
+    findings.push(...checkArtifactOrder(actions, at, stageName));
     const names = new Map<string, number>();
     actions.forEach((action, index) => {
       if (!action) return;
@@ -175,6 +176,43 @@ export function checkPipelineFile(written: SalvagedPipelineFile, file: string, l
   if (!written.insertStages?.length && !written.addActions?.length && !written.rewires?.length) {
     findings.push({ severity: 'warning', code: 'pipelines.empty', path: [], message: `${file} declares no insertStages, addActions or rewires`, hint: 'add what cpsync should insert, or delete the file' });
   }
+  return findings;
+}
+
+/**
+ * Inputs must come from actions that run earlier (§10 rule 6). Within one stage cpsync declares,
+ * that can be checked offline: an input produced by a sibling with the same or a higher runOrder,
+ * or by the action itself, can never be available. Pure.
+ */
+function checkArtifactOrder(actions: readonly (WrittenAction | undefined)[], at: PathSegment[], stageName: string): Finding[] {
+  const findings: Finding[] = [];
+  const producers = new Map<string, WrittenAction>();
+  for (const action of actions) for (const output of action?.outputArtifacts ?? []) if (action && !producers.has(output)) producers.set(output, action);
+  actions.forEach((action, index) => {
+    if (!action) return;
+    (action.inputArtifacts ?? []).forEach((input, j) => {
+      const producer = producers.get(input);
+      if (!producer) return;
+      const path = [...at, index, 'inputArtifacts', j];
+      const order = action.runOrder ?? 1;
+      const producerOrder = producer.runOrder ?? 1;
+      if (producer === action) {
+        findings.push({
+          code: 'pipelines.artifact-order',
+          path,
+          message: `action ${JSON.stringify(action.name)} takes input artifact ${JSON.stringify(input)}, which it produces itself`,
+          hint: 'an action can only consume artifacts of actions that ran before it; use a different input or output name',
+        });
+      } else if (producerOrder >= order) {
+        findings.push({
+          code: 'pipelines.artifact-order',
+          path,
+          message: `action ${JSON.stringify(action.name)} (runOrder ${order}) takes input artifact ${JSON.stringify(input)}, but ${JSON.stringify(producer.name)} in the same stage ${JSON.stringify(stageName)} produces it with runOrder ${producerOrder}, so it is not ready yet`,
+          hint: `give ${JSON.stringify(action.name)} a runOrder above ${producerOrder}, e.g. runOrder: ${producerOrder + 1}`,
+        });
+      }
+    });
+  });
   return findings;
 }
 
@@ -339,7 +377,9 @@ function checkConfigurationValues(action: DesiredAction, path: PathSegment[], pr
     if (!properties) continue;
     const property = properties.find((candidate) => candidate.name === key);
     if (!property) {
-      const match = closestMatch(key, properties.map((p) => p.name));
+      const names = properties.map((p) => p.name);
+      const prefixed = names.filter((name) => key.length >= 4 && (name.toLowerCase().startsWith(key.toLowerCase()) || key.toLowerCase().startsWith(name.toLowerCase())));
+      const match = closestMatch(key, names) ?? (prefixed.length === 1 ? prefixed[0] : undefined);
       findings.push({
         code: 'pipelines.unknown-config-key',
         path: at(key),
