@@ -21,8 +21,8 @@ export interface CodePipelineApi {
   accountId(): Promise<string>;
   listCustomActionTypes(): Promise<ActionTypeDefinition[]>;
   listPipelineNames(): Promise<string[]>;
-  /** Undefined when the pipeline does not exist. */
-  getPipeline(name: string): Promise<LivePipeline | undefined>;
+  /** Undefined when the pipeline (or that version of it) does not exist. */
+  getPipeline(name: string, version?: number): Promise<LivePipeline | undefined>;
   updatePipeline(declaration: JsonObject): Promise<LivePipeline>;
   runningExecutions(name: string): Promise<number>;
   listTags(arn: string): Promise<Tag[]>;
@@ -108,13 +108,14 @@ export async function createCodePipelineApi(config: ClientConfig, retry: RetryOp
       } while (nextToken);
       return names;
     },
-    async getPipeline(name) {
+    async getPipeline(name, version) {
       try {
-        const live = toLivePipeline(await read(() => sendRawJson(client, new sdk.GetPipelineCommand({ name }))));
+        const live = toLivePipeline(await read(() => sendRawJson(client, new sdk.GetPipelineCommand({ name, ...(version ? { version } : {}) }))));
         account ??= /^arn:[^:]+:codepipeline:[^:]*:(\d{12}):/.exec(live.arn)?.[1];
         return live;
       } catch (error) {
-        if ((error as Error).name === 'PipelineNotFoundException') return undefined;
+        // AWS answers PipelineNotFoundException for versions older than about ten revisions.
+        if ((error as Error).name === 'PipelineNotFoundException' || (error as Error).name === 'PipelineVersionNotFoundException') return undefined;
         throw error;
       }
     },

@@ -6,6 +6,7 @@
 // first check the model constraints (ValidationException), then the structure rules shared with
 // the reconciler (src/model/pipeline-rules.ts), answering the first finding with its exception.
 
+import { startExecution } from './executions.js';
 import { AwsError } from '../aws-error.js';
 import type { EmulatorContext } from '../context.js';
 import type { Operation } from '../server.js';
@@ -83,6 +84,8 @@ const createPipeline: Operation = (input, context) => {
     const now = context.now();
     const created: PipelineRecord = { name, arn: pipelineArn(context, name), created: now, updated: now, versions: [{ version: 1, declaration, created: now }], tags };
     context.store.put(TABLES.pipelines, name, created);
+    // AWS starts a first execution when a pipeline is created (trigger type CreatePipeline).
+    startExecution(context, name, { trigger: { triggerType: 'CreatePipeline', triggerDetail: `arn:aws:iam::${context.accountId}:root` } });
     return created;
   });
   return { pipeline: renderDeclaration(context, currentVersion(record).declaration), tags: record.tags satisfies readonly Tag[] };
