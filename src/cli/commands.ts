@@ -1,4 +1,10 @@
-import { AWS_FLAGS, type CommandSpec } from './spec.js';
+import { AWS_FLAGS, type CommandSpec, type FlagSpec } from './spec.js';
+
+const PLAN_FLAGS: readonly FlagSpec[] = [
+  { name: 'format', type: 'string', valueName: 'human|json|markdown', description: 'Output format (default human).' },
+  { name: 'target', type: 'string', multiple: true, valueName: 'NAME', description: 'Only this configured target (repeatable; default every target).' },
+  { name: 'parallelism', type: 'string', valueName: 'N', description: 'Read and write at most N pipelines at once (default 10).' },
+];
 
 // Only commands that work are listed: `cpsync --help` must never advertise a stub.
 export const COMMANDS: readonly CommandSpec[] = [
@@ -14,6 +20,38 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     examples: ['cpsync validate', 'cpsync validate --format json', 'cpsync validate --config ci/cpsync.config.yaml'],
     load: async () => (await import('./commands/validate.js')).runValidate,
+  },
+  {
+    name: 'plan',
+    summary: 'Show what apply would change in each target, and why.',
+    description:
+      'Reads the custom action types and the pipelines named by pipelines/*.yaml from each target and\n' +
+      'shows what `cpsync apply` would change: only what cpsync owns, each change with its reason.\n' +
+      'Nothing is written. Secret values are shown as (sensitive). With --detailed-exitcode: 0 no\n' +
+      'changes, 1 error, 2 changes (as Terraform). When GITHUB_STEP_SUMMARY is set, the markdown plan\n' +
+      'is appended there too.',
+    flags: [
+      ...PLAN_FLAGS,
+      { name: 'out', type: 'string', valueName: 'FILE', description: 'Save the plan to FILE so `cpsync apply FILE` applies exactly it.' },
+      { name: 'detailed-exitcode', type: 'boolean', description: 'Exit 2 when there are changes (0 none, 1 error).' },
+      ...AWS_FLAGS,
+    ],
+    examples: ['cpsync plan', 'cpsync plan --format markdown > plan.md', 'cpsync plan --out plan.json --detailed-exitcode', 'cpsync plan --target prod --endpoint-url http://127.0.0.1:4599'],
+    load: async () => (await import('./commands/plan.js')).runPlan,
+  },
+  {
+    name: 'apply',
+    summary: 'Make each target match the configuration (plans first, asks unless --auto-approve).',
+    description:
+      'Plans, shows the plan and, on a terminal, asks for confirmation; then creates action types,\n' +
+      'updates pipelines and deletes what cpsync no longer declares, in that order. Each pipeline is\n' +
+      're-read right before its write and checked afterwards. Given a saved plan file, applies exactly\n' +
+      'that plan and refuses it when anything it saw has changed. Without a terminal it needs\n' +
+      '--auto-approve or a plan file.',
+    positionals: [{ name: 'PLAN_FILE', description: 'A plan saved with `cpsync plan --out`.', optional: true }],
+    flags: [...PLAN_FLAGS, { name: 'auto-approve', type: 'boolean', description: 'Apply without asking.' }, ...AWS_FLAGS],
+    examples: ['cpsync apply', 'cpsync apply --auto-approve', 'cpsync plan --out plan.json && cpsync apply plan.json'],
+    load: async () => (await import('./commands/apply.js')).runApply,
   },
   {
     name: 'local',

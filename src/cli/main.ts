@@ -54,6 +54,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const run = await command.load();
     const context: CommandContext = {
       args,
+      stdin: process.stdin,
       stdout: process.stdout,
       stderr: process.stderr,
       cwd: process.cwd(),

@@ -23,6 +23,7 @@ export interface ParsedArgs {
 
 export interface CommandContext {
   readonly args: ParsedArgs;
+  readonly stdin: NodeJS.ReadableStream;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   readonly cwd: string;

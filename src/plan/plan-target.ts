@@ -82,21 +82,16 @@ export function contributionsFor(pipeline: string, files: readonly DesiredPipeli
   };
 }
 
-export function planTarget(input: TargetPlanInput): PlannedTarget {
-  const { live } = input;
-  const errors: PlanError[] = [];
-  const warnings: PlanWarning[] = [];
-
-  // Types as they will be after apply: live ones plus the declared ones about to be created.
+/** Type lookups as they will be after apply: live types plus the declared ones about to be created. */
+function typeLookups(input: TargetPlanInput) {
   const shapes = new Map<string, ActionTypeShape>();
-  for (const type of live.actionTypes) shapes.set(formatTypeRef(type.definition), { actionConfigurationProperties: type.definition.configurationProperties, inputArtifactDetails: type.definition.inputArtifactDetails, outputArtifactDetails: type.definition.outputArtifactDetails });
-  for (const type of input.actionTypes) {
-    shapes.set(formatTypeRef(type.definition), {
-      actionConfigurationProperties: type.definition.configurationProperties,
-      inputArtifactDetails: type.definition.inputArtifactDetails,
-      outputArtifactDetails: type.definition.outputArtifactDetails,
-    });
-  }
+  const shapeOf = (definition: { configurationProperties: ActionTypeShape['actionConfigurationProperties']; inputArtifactDetails: ActionTypeShape['inputArtifactDetails']; outputArtifactDetails: ActionTypeShape['outputArtifactDetails'] }): ActionTypeShape => ({
+    actionConfigurationProperties: definition.configurationProperties,
+    inputArtifactDetails: definition.inputArtifactDetails,
+    outputArtifactDetails: definition.outputArtifactDetails,
+  });
+  for (const type of input.live.actionTypes) shapes.set(formatTypeRef(type.definition), shapeOf(type.definition));
+  for (const type of input.actionTypes) shapes.set(formatTypeRef(type.definition), shapeOf(type.definition));
   const lookup = (id: ActionTypeId): ActionTypeShape | 'unavailable' | 'unknown' => {
     if (id.owner === 'Custom') return shapes.get(formatTypeRef(id)) ?? 'unavailable';
     const catalogue = AWS_ACTION_TYPES.find((t) => t.id.owner === id.owner && t.id.category === id.category && t.id.provider === id.provider && t.id.version === id.version);
@@ -106,6 +101,40 @@ export function planTarget(input: TargetPlanInput): PlannedTarget {
     const shape = lookup(id);
     return new Set(typeof shape === 'string' ? [] : shape.actionConfigurationProperties.filter((p) => p.secret).map((p) => p.name));
   };
+  return { lookup, secretProperties };
+}
+
+/** Plans one pipeline of the target against the given live state. */
+export function planOnePipeline(input: TargetPlanInput, state: LivePipelineState) {
+  const { lookup, secretProperties } = typeLookups(input);
+  return planPipeline({
+    observed: { name: state.name, version: state.version, declaration: withoutVersion(state.declaration), tags: state.tags, runningExecutions: state.runningExecutions },
+    contributions: contributionsFor(state.name, input.pipelineFiles),
+    tagPrefix: input.tagPrefix,
+    secretProperties,
+    env: input.env,
+    validate: (declaration) => checkPipelineDeclaration(declaration, lookup, { region: input.live.region }),
+  });
+}
+
+/** A fresh plan of one pipeline as apply needs it: what to write, or why not. */
+export function replanPipeline(input: TargetPlanInput, state: LivePipelineState): PipelineWrite | PlanError {
+  const result = planOnePipeline(input, state);
+  if (result.errors.length) return result.errors[0] as PlanError;
+  return {
+    name: state.name,
+    arn: state.arn,
+    observedVersion: state.version,
+    ...(result.declaration ? { declaration: { ...result.declaration, version: state.version } } : {}),
+    tagsToSet: result.tagsToSet,
+    tagKeysToRemove: result.tagKeysToRemove,
+  };
+}
+
+export function planTarget(input: TargetPlanInput): PlannedTarget {
+  const { live } = input;
+  const errors: PlanError[] = [];
+  const warnings: PlanWarning[] = [];
 
   const { names, unmatched } = selectPipelines(input.pipelineFiles, live.pipelineNames);
   for (const { file, selector } of unmatched) warnings.push({ address: `file:${file}`, message: `pattern ${JSON.stringify(selector)} in ${file} matches no pipeline in ${live.region}` });
@@ -124,14 +153,7 @@ export function planTarget(input: TargetPlanInput): PlannedTarget {
       });
       continue;
     }
-    const result = planPipeline({
-      observed: { name, version: state.version, declaration: withoutVersion(state.declaration), tags: state.tags, runningExecutions: state.runningExecutions },
-      contributions: contributionsFor(name, input.pipelineFiles),
-      tagPrefix: input.tagPrefix,
-      secretProperties,
-      env: input.env,
-      validate: (declaration) => checkPipelineDeclaration(declaration, lookup, { region: live.region }),
-    });
+    const result = planOnePipeline(input, state);
     errors.push(...result.errors);
     warnings.push(...result.warnings);
     after.set(name, result.declaration ?? state.declaration);

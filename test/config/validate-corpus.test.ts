@@ -53,7 +53,7 @@ async function validateInProcess(cwd: string, extra: readonly string[]): Promise
   const stderr = new Capture();
   try {
     const args = parseArgs(['--no-color', ...extra], [...(VALIDATE as NonNullable<typeof VALIDATE>).flags, ...GLOBAL_FLAGS], VALIDATE?.positionals, 'cpsync validate');
-    const context: CommandContext = { args, stdout, stderr, cwd, env: {}, interactive: false };
+    const context: CommandContext = { args, stdin: process.stdin, stdout, stderr, cwd, env: {}, interactive: false };
     const code = await runValidate(context);
     return { stdout: stdout.text, stderr: stderr.text, code };
   } catch (error) {
