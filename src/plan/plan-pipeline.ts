@@ -196,28 +196,34 @@ function planWithInventory(input: PipelinePlanInput, previous: Inventory, stages
       else if (recorded?.hash !== hash) reasons = ['secret-changed'];
     }
 
-    // Place it: remove from where it is, then insert at its anchor.
-    const current = existing ? (stages().splice(existingIndex, 1)[0] as JsonObject) : undefined;
-    const anchorName = 'before' in desired.placement ? desired.placement.before : desired.placement.after;
-    const anchorIndex = stages().findIndex((stage) => nameOf(stage) === anchorName);
-    if (anchorIndex === -1) {
+    // Place it. A stage already on the declared side of its anchor stays where it is (other
+    // tools or people may have put their own stages in between; moving it would make two
+    // declarations fight); otherwise it goes right next to the anchor.
+    const before = 'before' in desired.placement;
+    const anchorName = before ? (desired.placement as { before: string }).before : (desired.placement as { after: string }).after;
+    const anchorAt = stages().findIndex((stage) => nameOf(stage) === anchorName);
+    if (anchorAt === -1) {
       fail(
         address,
         'plan.anchor-missing',
-        `cannot place stage ${desired.name} ${'before' in desired.placement ? 'before' : 'after'} ${anchorName}: pipeline ${name} has no stage ${anchorName} (its stages: ${stagesBefore.join(', ')})`,
+        `cannot place stage ${desired.name} ${before ? 'before' : 'after'} ${anchorName}: pipeline ${name} has no stage ${anchorName} (its stages: ${stagesBefore.join(', ')})`,
         `the anchor stage may have been renamed or removed; update ${desired.file}`,
       );
     }
-    if ('before' in desired.placement && anchorIndex === 0) {
+    if (before && (anchorAt === 0 || (existing && existingIndex === 0))) {
       fail(address, 'plan.before-first', `cannot place stage ${desired.name} before ${anchorName}: it is the first stage of pipeline ${name}, which holds the source actions`, `place it after ${anchorName} instead (${desired.file})`);
     }
-    const targetIndex = 'before' in desired.placement ? anchorIndex : anchorIndex + 1;
-    const wasAt = existing ? existingIndex : -1;
-    const write = reasons.length > 0 ? rendered.clear : (current as JsonObject);
-    stages().splice(targetIndex, 0, write);
+    const inPlace = existing !== undefined && (before ? existingIndex < anchorAt : existingIndex > anchorAt);
+    const write = reasons.length > 0 ? rendered.clear : (existing as JsonObject);
+    if (inPlace) {
+      stages()[existingIndex] = write;
+    } else {
+      if (existing) stages().splice(existingIndex, 1);
+      const anchorIndex = stages().findIndex((stage) => nameOf(stage) === anchorName);
+      stages().splice(before ? anchorIndex : anchorIndex + 1, 0, write);
+      if (existing) reasons = [...reasons, 'moved'];
+    }
     insertedStages.add(desired.name);
-    if (existing && !reasons.length && wasAt !== targetIndex) reasons = ['moved'];
-    else if (existing && reasons.length && wasAt !== targetIndex && !reasons.includes('moved')) reasons = [...reasons, 'moved'];
 
     if (reasons.length) {
       changes.push({
