@@ -54,6 +54,22 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./commands/apply.js')).runApply,
   },
   {
+    name: 'import',
+    summary: 'Write actions.yaml entries for custom action types made by hand, to adopt them.',
+    description:
+      'Reads the custom action types of a target and appends the ones actions.yaml does not declare\n' +
+      '(or only those named with --type) to actions.yaml, keeping its comments. The next `cpsync apply`\n' +
+      'shows them as adopted and marks them as owned; nothing in AWS changes until then.',
+    flags: [
+      { name: 'type', type: 'string', multiple: true, valueName: 'CATEGORY/PROVIDER/VERSION', description: 'Import only this type (repeatable).' },
+      { name: 'target', type: 'string', multiple: true, valueName: 'NAME', description: 'Read from this configured target (default: the first).' },
+      { name: 'dry-run', type: 'boolean', description: 'Print the new actions.yaml instead of writing it.' },
+      ...AWS_FLAGS,
+    ],
+    examples: ['cpsync import', 'cpsync import --type Build/My-Build-Provider-Name/1 --dry-run'],
+    load: async () => (await import('./commands/import.js')).runImport,
+  },
+  {
     name: 'local',
     summary: 'Run a local CodePipeline + S3 endpoint that the AWS SDKs and CLI can talk to.',
     description:
