@@ -39,7 +39,7 @@ export interface CodePipelineApi {
 
 /** Builds the SDK-backed implementation for one target. */
 export async function createCodePipelineApi(config: ClientConfig, retry: RetryOptions = DEFAULT_RETRY): Promise<CodePipelineApi> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const sdk = await import('@aws-sdk/client-codepipeline');
   const { sendRawJson } = await import('./raw-json.js');
   const credentials = await resolveCredentials(config);

@@ -3,7 +3,7 @@
 
 // The AWS SDK warns on stderr about Node versions it will stop supporting; that is noise for
 // cpsync's users, who cannot act on it mid-command. Set before any SDK module can load.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 import { readFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
