@@ -1,0 +1,114 @@
+// The job ledger: one small JSON file per acknowledged job under <workDir>/ledger/, so a worker
+// that dies still reports every job it took. Written with write-then-rename and fsync, so a file
+// is either the old entry or the new one, never half of each. It holds no credentials and no
+// nonces; a computed result is stored already redacted, exactly as it will be sent.
+
+import { hostname } from 'node:os';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FailureResult, SuccessResult } from './types.js';
+
+export type PendingResult = { readonly kind: 'success'; readonly result: SuccessResult } | { readonly kind: 'failure'; readonly result: FailureResult };
+
+export interface LedgerEntry {
+  readonly version: 1;
+  readonly jobId: string;
+  /** `Category/Provider/Version`. */
+  readonly actionType: string;
+  readonly pipeline: string;
+  readonly stage: string;
+  readonly action: string;
+  readonly acknowledgedAt: string;
+  readonly pid: number;
+  readonly host: string;
+  readonly state: 'running' | 'result-computed' | 'reported';
+  readonly result?: PendingResult;
+}
+
+const FILE = /^([A-Za-z0-9-]+)\.json$/;
+
+export class Ledger {
+  readonly dir: string;
+  private ready: Promise<void> | undefined;
+
+  constructor(workDir: string) {
+    this.dir = join(workDir, 'ledger');
+  }
+
+  private ensure(): Promise<void> {
+    this.ready ??= mkdir(this.dir, { recursive: true }).then(() => undefined);
+    return this.ready;
+  }
+
+  async write(entry: LedgerEntry): Promise<void> {
+    await this.ensure();
+    const target = join(this.dir, `${safeId(entry.jobId)}.json`);
+    const temporary = join(this.dir, `.${safeId(entry.jobId)}.${process.pid}.${Date.now()}.tmp`);
+    const handle = await open(temporary, 'w', 0o600);
+    try {
+      await handle.writeFile(`${JSON.stringify(entry)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, target);
+    await syncDir(this.dir);
+  }
+
+  async remove(jobId: string): Promise<void> {
+    await rm(join(this.dir, `${safeId(jobId)}.json`), { force: true });
+  }
+
+  /** Every readable entry; stray temporary files from a crash are removed. */
+  async list(): Promise<LedgerEntry[]> {
+    await this.ensure();
+    const entries: LedgerEntry[] = [];
+    for (const name of (await readdir(this.dir)).sort()) {
+      if (name.endsWith('.tmp')) {
+        const pid = Number(name.split('.')[2]);
+        if (!isAlive(pid) || pid === process.pid) await rm(join(this.dir, name), { force: true });
+        continue;
+      }
+      if (!FILE.test(name)) continue;
+      try {
+        const entry = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as LedgerEntry;
+        if (entry.version === 1 && typeof entry.jobId === 'string') entries.push(entry);
+      } catch {
+        // A file is renamed into place only once complete, so this is someone else's file.
+      }
+    }
+    return entries;
+  }
+}
+
+/** Whether another live worker process on this host owns the entry (a shared work folder). */
+export function ownedByLiveWorker(entry: LedgerEntry, host = hostname()): boolean {
+  return entry.host === host && entry.pid !== process.pid && isAlive(entry.pid);
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function safeId(jobId: string): string {
+  return jobId.replace(/[^A-Za-z0-9-]/g, '_');
+}
+
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Some filesystems refuse fsync on a folder; the rename is still atomic.
+  }
+}
