@@ -44,6 +44,8 @@ export interface Benchmark {
   readonly warmup?: number;
   /** Runs once before timing (e.g. build). */
   readonly setup?: () => Promise<void>;
+  /** Runs once at the end, also when a case or check failed (e.g. stop a server, delete temp files). */
+  readonly teardown?: () => Promise<void>;
   readonly baseline: Case;
   readonly cases: readonly Case[];
   readonly targets?: readonly Target[];
@@ -146,6 +148,14 @@ async function runChecked(c: Case): Promise<Exec> {
 /** Warm-up runs, then `runs` rounds in which every case (baseline included) runs once, in an order
  *  that rotates each round so drift (thermal, other load) is spread over all cases alike. */
 export async function runBenchmark(benchmark: Benchmark, options: RunOptions = {}): Promise<BenchmarkResult> {
+  try {
+    return await runBenchmarkCases(benchmark, options);
+  } finally {
+    await benchmark.teardown?.();
+  }
+}
+
+async function runBenchmarkCases(benchmark: Benchmark, options: RunOptions): Promise<BenchmarkResult> {
   const runs = options.runs ?? benchmark.runs ?? 20;
   const warmup = options.warmup ?? benchmark.warmup ?? 3;
   await benchmark.setup?.();

@@ -7,6 +7,7 @@ import { describeCommand, hasHyperfine, renderTable, runBenchmark, type Benchmar
 // Register a benchmark with one line: its name and the module exporting `benchmark`.
 const BENCHMARKS: Record<string, () => Promise<{ benchmark: Benchmark }>> = {
   startup: () => import('./startup.js'),
+  local: () => import('./local.js'),
 };
 
 const { values, positionals } = parseArgs({

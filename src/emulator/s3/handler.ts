@@ -47,8 +47,9 @@ export function createS3Backend(context: () => EmulatorContext, dir: string): S3
     async openObject(bucket, key) {
       const opened = await objects.openObject(bucket, key);
       if (!opened) return undefined;
-      // autoClose: the stream closes the file when it has been read or destroyed.
-      const stream = opened.file.createReadStream({ highWaterMark: 256 * 1024 });
+      // The version stays readable until the stream has been read or destroyed.
+      const stream = opened.read(0, opened.record.size - 1);
+      stream.once('close', () => void opened.close());
       return { stream, size: opened.record.size, etag: opened.record.etag };
     },
     async putObject(bucket, key, body, meta = {}) {

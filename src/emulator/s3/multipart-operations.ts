@@ -61,12 +61,9 @@ export async function completeMultipartUpload(call: S3Call, bucket: string, key:
   const ifNoneMatch = header(call.request.headers, 'if-none-match');
   if (decideWriteConditions({ ifNoneMatch }, call.objects.getObject(bucket, key)?.etag) === 'precondition-failed') throw s3Errors.preconditionFailed('If-None-Match');
 
-  const staged = await call.uploads.assemble(uploadId, chosen, call.objects.stagingDir(bucket));
-  if (!call.uploads.get(uploadId)) {
-    await discardStaged(staged);
-    throw s3Errors.noSuchUpload(uploadId);
-  }
-  const record = call.objects.commitObject(
+  // The parts become the object's data files as they are (linked, not copied); the upload's own
+  // folder goes once the record is committed.
+  const record = call.objects.commitParts(
     bucket,
     {
       key,
@@ -77,7 +74,7 @@ export async function completeMultipartUpload(call: S3Call, bucket: string, key:
       encryption: upload.encryption,
       partsCount: chosen.length,
     },
-    staged,
+    chosen.map((part) => call.uploads.partFile(uploadId, part)),
   );
   call.uploads.remove(uploadId);
   if (dropResponse(call)) return;

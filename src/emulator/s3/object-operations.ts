@@ -49,7 +49,6 @@ export async function getObject(call: S3Call, bucket: string, key: string, head:
   const opened = head ? undefined : await call.objects.openObject(bucket, key);
   const record = head ? call.objects.getObject(bucket, key) : opened?.record;
   if (!record) throw s3Errors.noSuchKey(key);
-  const file = opened?.file;
   try {
     const conditions = readConditions(call);
     const outcome = decideReadConditions(conditions, record.etag, record.lastModified);
@@ -70,16 +69,16 @@ export async function getObject(call: S3Call, bucket: string, key: string, head:
     headers['content-length'] = String(end - start + 1);
     if (dropResponse(call)) return;
     call.response.writeHead(range.kind === 'partial' ? 206 : 200, { ...requestIdHeaders(), ...headers });
-    if (!file || end < start) {
+    if (!opened || end < start) {
       call.response.end();
       return;
     }
-    const stream = file.createReadStream({ start, end, highWaterMark: 256 * 1024, autoClose: false });
-    await pipeline(stream, call.response).catch(() => {
-      // The client went away mid-download; nothing to answer.
+    await pipeline(opened.read(start, end), call.response).catch(() => {
+      // The client went away mid-download (or a data file vanished with its bucket); nothing to answer.
+      call.response.destroy();
     });
   } finally {
-    await file?.close();
+    await opened?.close();
   }
 }
 

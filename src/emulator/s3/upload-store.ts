@@ -4,15 +4,16 @@
 //   <root>/uploads/<uploadId>/part-<n>.json         the part's record (size, ETag)
 //   <root>/uploads/<uploadId>/part-<n>.<uuid>.data  its bytes
 //
-// Re-uploading a part number replaces it (same commit-by-rename as objects). Completing streams the
-// chosen parts, in order, into one staged file in the bucket's folder; the object store commits it.
+// Re-uploading a part number replaces it (same commit-by-rename as objects). Completing hands the
+// chosen parts' files to the object store, which links them into the bucket's folder as the
+// object's data files (no copy); the upload's folder is removed afterwards.
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChecksumAlgorithm } from './checksums.js';
-import { stageStream, TEMP_PREFIX, writeJsonAtomically, type StagedFile } from './disk-files.js';
+import { TEMP_PREFIX, writeJsonAtomically, type StagedFile } from './disk-files.js';
 import type { Encryption } from './sse.js';
 
 export interface UploadRecord {
@@ -83,20 +84,9 @@ export class UploadStore {
     return record;
   }
 
-  /** Concatenates `parts` (already validated, in order) into a staged file in `targetDir`. */
-  async assemble(uploadId: string, parts: readonly PartRecord[], targetDir: string): Promise<StagedFile> {
-    const dir = this.uploadDir(uploadId);
-    async function* concatenated(): AsyncGenerator<Buffer> {
-      for (const part of parts) {
-        const file = await open(join(dir, part.dataFile), 'r');
-        try {
-          for await (const chunk of file.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false })) yield chunk as Buffer;
-        } finally {
-          await file.close();
-        }
-      }
-    }
-    return stageStream(targetDir, concatenated(), () => undefined);
+  /** Where a part's bytes are (for the object store to link them in on completion). */
+  partFile(uploadId: string, part: PartRecord): StagedFile {
+    return { path: join(this.uploadDir(uploadId), part.dataFile), size: part.size };
   }
 
   /** Forgets an upload (completed or aborted) and removes its parts. */
