@@ -1,0 +1,234 @@
+// The worker: reports what a previous run left in the ledger, then polls each action type and
+// runs its jobs, at most `concurrency` at once across all types. Scheduling decisions come from
+// poll-schedule.ts; this file only keeps timers, counters and promises.
+//
+// Shutdown: stop() stops polling at once and lets running jobs finish for `graceMs`; then their
+// signals abort (the exec gateway kills the tools' process groups) and they are reported failed as
+// SystemUnavailable. stop(true) (a second signal) aborts at once.
+
+import { hostname } from 'node:os';
+import { formatDuration } from '../util/duration.js';
+import { ownedByLiveWorker, Ledger, type LedgerEntry } from './ledger.js';
+import type { Logger } from './logger.js';
+import { WorkerMetrics } from './metrics.js';
+import { batchSize, nextPoll, pollOutcome, type PollBounds, type PollOutcome } from './poll-schedule.js';
+import { failure } from './results.js';
+import { processJob, reportResult, type JobEnd, type JobRunnerOptions, type JobType } from './run-job.js';
+import { JobFailure, type ArtifactTransfer, type ExtractLimits, type JobsApi } from './types.js';
+import { removeWorkspace } from './workspace.js';
+
+export interface WorkerOptions {
+  readonly api: JobsApi;
+  readonly transfer: ArtifactTransfer;
+  readonly types: readonly JobType[];
+  readonly concurrency: number;
+  readonly poll: PollBounds;
+  readonly workDir: string;
+  readonly keepWorkspaces?: boolean;
+  readonly graceMs: number;
+  readonly jobTimeoutMs?: number;
+  readonly credentialRefreshMs?: number;
+  readonly settleMs?: number;
+  /** Process what is available, then stop (tests, CI). */
+  readonly once?: boolean;
+  readonly log: Logger;
+  readonly metrics?: WorkerMetrics;
+  readonly s3Endpoint?: string;
+  readonly extractLimits?: ExtractLimits;
+  readonly random?: () => number;
+}
+
+export interface WorkerSummary {
+  /** Results reported, by outcome label (succeeded, continued or a failure type). */
+  readonly outcomes: Readonly<Record<string, number>>;
+  readonly lostAcknowledgements: number;
+  /** Results left in the ledger because they could not be sent. */
+  readonly unreported: number;
+  /** Jobs from a previous run reported at start-up. */
+  readonly recovered: number;
+}
+
+export interface Worker {
+  readonly metrics: WorkerMetrics;
+  /** Resolves when polling has stopped and every job has been reported (or left in the ledger). */
+  readonly done: Promise<WorkerSummary>;
+  /** Stops polling and drains; `immediate` aborts running jobs at once. `reason` goes in messages. */
+  stop(immediate?: boolean, reason?: string): void;
+}
+
+export const DEFAULT_JOB_TIMEOUT_MS = 60 * 60 * 1000;
+export const DEFAULT_CREDENTIAL_REFRESH_MS = 10 * 60 * 1000;
+const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown']);
+
+export function startWorker(options: WorkerOptions): Worker {
+  const metrics = options.metrics ?? new WorkerMetrics();
+  const ledger = new Ledger(options.workDir);
+  const log = options.log;
+  const random = options.random ?? Math.random;
+  const shutdown = new AbortController();
+  const outcomes: Record<string, number> = {};
+  let unreported = 0;
+  let recovered = 0;
+  let stopping = false;
+  let running = 0;
+  let reserved = 0;
+  const jobs = new Set<Promise<void>>();
+  // Wakes loops waiting for a free slot or sleeping between polls.
+  let wake: (() => void) | undefined;
+  let woken = new Promise<void>((resolve) => (wake = resolve));
+  const wakeAll = () => {
+    const resolve = wake;
+    woken = new Promise<void>((next) => (wake = next));
+    resolve?.();
+  };
+  let graceTimer: NodeJS.Timeout | undefined;
+
+  const runner: JobRunnerOptions = {
+    api: options.api,
+    transfer: options.transfer,
+    ledger,
+    metrics,
+    log,
+    workDir: options.workDir,
+    keepWorkspaces: options.keepWorkspaces ?? false,
+    jobTimeoutMs: options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
+    credentialRefreshMs: options.credentialRefreshMs ?? DEFAULT_CREDENTIAL_REFRESH_MS,
+    settleMs: options.settleMs ?? 5_000,
+    region: options.api.region,
+    ...(options.s3Endpoint ? { s3Endpoint: options.s3Endpoint } : {}),
+    ...(options.extractLimits ? { extractLimits: options.extractLimits } : {}),
+    shutdown: shutdown.signal,
+  };
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (stopping) return resolve();
+      const timer = setTimeout(resolve, ms);
+      void woken.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+
+  const startJob = (job: Parameters<typeof processJob>[0], type: JobType) => {
+    running++;
+    const promise = processJob(job, type, runner)
+      .then((end: JobEnd) => {
+        if (!end.acknowledged) return;
+        outcomes[end.outcome] = (outcomes[end.outcome] ?? 0) + 1;
+        if (!end.reported) unreported++;
+      })
+      .catch((error: unknown) => log.error('unexpected error in the job runner', { job: job.id, error: (error as Error).message }))
+      .finally(() => {
+        running--;
+        jobs.delete(promise);
+        wakeAll();
+      });
+    jobs.add(promise);
+  };
+
+  const pollLoop = async (type: JobType) => {
+    const label = type.selected.label;
+    const typeLog = log.child({ provider: type.selected.ref.provider, actionType: label });
+    let streak = 0;
+    while (!stopping) {
+      const size = batchSize(options.concurrency, running, reserved);
+      if (size === 0) {
+        await woken;
+        continue;
+      }
+      reserved += size;
+      let outcome: PollOutcome;
+      try {
+        const polled = await options.api.poll(type.selected.ref, size, type.selected.queryParam);
+        reserved -= size;
+        outcome = pollOutcome(size, polled.length);
+        metrics.countPoll(type.selected.ref.provider, polled.length ? 'jobs' : 'empty');
+        if (polled.length) typeLog.debug(`polled ${polled.length} job${polled.length > 1 ? 's' : ''}`);
+        // A poll that raced a shutdown still acknowledges nothing: jobs not acknowledged go back to the queue.
+        for (const job of polled) if (!stopping) startJob(job, type);
+      } catch (error) {
+        reserved -= size;
+        const name = (error as Error).name;
+        outcome = THROTTLING.has(name) ? 'throttled' : 'error';
+        metrics.countPoll(type.selected.ref.provider, outcome === 'throttled' ? 'throttled' : 'error');
+        if (outcome === 'error') typeLog.warn('PollForJobs failed; backing off', { error: `${name}: ${(error as Error).message}` });
+        else typeLog.debug('PollForJobs throttled; backing off');
+      }
+      if (options.once && (outcome === 'empty' || outcome === 'partial')) {
+        // Done when the queue is empty and nothing we run can queue more (continuations).
+        if (running === 0) {
+          if (outcome === 'empty') break;
+          continue;
+        }
+        await woken;
+        continue;
+      }
+      const decision = nextPoll(outcome, streak, options.poll, random);
+      streak = decision.streak;
+      if (decision.delayMs > 0) await sleep(decision.delayMs);
+    }
+  };
+
+  const recover = async () => {
+    const entries = await ledger.list();
+    for (const entry of entries) {
+      if (ownedByLiveWorker(entry)) continue;
+      const entryLog = log.child({ job: entry.jobId, pipeline: entry.pipeline, stage: entry.stage, action: entry.action, actionType: entry.actionType });
+      const pending = entry.state === 'result-computed' && entry.result ? entry.result : entry.state === 'running' ? orphanFailure(entry) : undefined;
+      if (pending) {
+        entryLog.info(entry.state === 'running' ? 'reporting a job a stopped worker left running' : 'sending a result a previous run computed but did not report');
+        const sent = await reportResult(options.api, entry.jobId, pending, entryLog);
+        if (!sent) {
+          unreported++;
+          continue;
+        }
+        recovered++;
+      }
+      await ledger.remove(entry.jobId);
+      if (!options.keepWorkspaces) await removeWorkspace(options.workDir, entry.jobId).catch(() => undefined);
+    }
+  };
+
+  const done = (async (): Promise<WorkerSummary> => {
+    await recover();
+    log.info(`worker polling ${options.types.map((type) => type.selected.label + (type.selected.queryParam ? ` (${Object.entries(type.selected.queryParam).map(([k, v]) => `${k}=${v}`).join('')})` : '')).join(', ')}`, {
+      concurrency: options.concurrency,
+      host: hostname(),
+      pid: process.pid,
+    });
+    await Promise.all(options.types.map((type) => pollLoop(type)));
+    while (jobs.size) await Promise.all([...jobs]);
+    if (graceTimer) clearTimeout(graceTimer);
+    return { outcomes: { ...outcomes }, lostAcknowledgements: metrics.lostAcknowledgements, unreported, recovered };
+  })();
+
+  const abortJobs = (reason: string) => {
+    if (shutdown.signal.aborted) return;
+    shutdown.abort(new JobFailure('SystemUnavailable', reason));
+  };
+
+  return {
+    metrics,
+    done,
+    stop(immediate = false, reason = 'the worker was asked to stop') {
+      if (!stopping) {
+        stopping = true;
+        metrics.shuttingDown = true;
+        log.info(`stopping: ${reason}; no new jobs${running ? `, waiting up to ${formatDuration(options.graceMs)} for ${running} running job${running > 1 ? 's' : ''}` : ''}`);
+        wakeAll();
+        graceTimer = setTimeout(() => abortJobs(`the worker shut down (${reason}) and the job did not finish within the ${formatDuration(options.graceMs)} grace period; run the action again`), options.graceMs);
+        graceTimer.unref();
+      }
+      if (immediate) abortJobs(`the worker shut down at once (${reason}) before the job finished; run the action again`);
+    },
+  };
+}
+
+function orphanFailure(entry: LedgerEntry) {
+  return failure(
+    'SystemUnavailable',
+    `the worker running this job stopped (pid ${entry.pid}, host ${entry.host}) before it finished; it was acknowledged at ${entry.acknowledgedAt}. Run the action again.`,
+    { secrets: [] },
+  );
+}
