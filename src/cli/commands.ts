@@ -99,6 +99,40 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     load: async () => (await import('./commands/local.js')).runLocal,
   },
+  {
+    name: 'worker',
+    summary: 'Poll CodePipeline for custom-action jobs and run them with their executor plugins.',
+    description:
+      'Runs the jobs of every custom action type in actions.yaml that has an executor: polls, acknowledges,\n' +
+      'downloads the input artifacts, runs the plugin, uploads the outputs (SSE-KMS) and reports exactly one\n' +
+      'result per job. Checks the configuration, the plugins and that each type exists before polling.\n' +
+      'SIGTERM/SIGINT stop polling and let running jobs finish within --grace; a second signal stops at\n' +
+      'once. Jobs a stopped worker left behind are reported at the next start (see docs/worker.md).',
+    flags: [
+      { name: 'provider', type: 'string', multiple: true, valueName: 'PROVIDER', description: 'Only action types with this provider (repeatable).' },
+      { name: 'category', type: 'string', multiple: true, valueName: 'CATEGORY', description: 'Only action types in this category (repeatable).' },
+      { name: 'query', type: 'string', multiple: true, valueName: 'NAME=VALUE', description: "Poll only jobs whose queryable property NAME is VALUE (needed for types with one)." },
+      { name: 'concurrency', type: 'string', valueName: 'N', description: 'Run at most N jobs at once (default worker.concurrency: the number of cores).' },
+      { name: 'poll-min', type: 'string', valueName: 'DURATION', description: 'Shortest wait between polls when idle (default worker.pollInterval.min, 1s).' },
+      { name: 'poll-max', type: 'string', valueName: 'DURATION', description: 'Longest wait between polls when idle (default worker.pollInterval.max, 30s).' },
+      { name: 'grace', type: 'string', valueName: 'DURATION', description: 'On SIGTERM, how long running jobs may finish before they are stopped (default 30s).' },
+      { name: 'job-timeout', type: 'string', valueName: 'DURATION', description: 'Stop and fail a job still running after this long (default 1h).' },
+      { name: 'work-dir', type: 'string', valueName: 'DIR', description: 'Folder for job workspaces and the job ledger (default worker.workDir, .cpsync/worker).' },
+      { name: 'keep-workspaces', type: 'boolean', description: 'Keep each job\'s workspace after it is reported (debugging).' },
+      { name: 'metrics-port', type: 'string', valueName: 'PORT', description: 'Serve Prometheus /metrics and /healthz on PORT.' },
+      { name: 'once', type: 'boolean', description: 'Process the jobs available now, then exit (tests, CI).' },
+      { name: 'log-format', type: 'string', valueName: 'auto|json|text', description: 'Log format on stderr (default auto: text on a terminal, JSON lines otherwise).' },
+      { name: 'target', type: 'string', valueName: 'NAME', description: 'Poll in this configured target (default: the first).' },
+      ...AWS_FLAGS,
+    ],
+    examples: [
+      'cpsync worker',
+      'cpsync worker --provider My-Test-Lab --query Suite=smoke --concurrency 4',
+      'cpsync worker --metrics-port 9464 --grace 2m',
+      'cpsync worker --once --endpoint-url http://127.0.0.1:4599',
+    ],
+    load: async () => (await import('./commands/worker.js')).runWorker,
+  },
 ];
 
 export { AWS_FLAGS };

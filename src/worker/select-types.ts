@@ -23,6 +23,8 @@ export interface SelectedType {
   readonly queryParam?: Readonly<Record<string, string>>;
   /** Names of the type's secret configuration properties: their values are redacted everywhere. */
   readonly secretProperties: readonly string[];
+  /** Every configuration property name (plugin options may reference them as {Config:Name}). */
+  readonly propertyNames?: readonly string[];
   readonly outputCount: { readonly min: number; readonly max: number };
 }
 
@@ -101,6 +103,7 @@ export function selectActionTypes(actionTypes: readonly DesiredActionType[], fla
       executor: type.executor as DesiredExecutor,
       ...(queryParam ? { queryParam } : {}),
       secretProperties: type.definition.configurationProperties.filter((property) => property.secret).map((property) => property.name),
+      propertyNames: type.definition.configurationProperties.map((property) => property.name),
       outputCount: { min: type.definition.outputArtifactDetails.minimumCount, max: type.definition.outputArtifactDetails.maximumCount },
     });
   }
