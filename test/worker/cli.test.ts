@@ -50,7 +50,7 @@ const PLUGIN = `export default {
 };
 `;
 
-function actionsYaml(argv: string[], plugin = 'run'): string {
+function actionsYaml(argv: string[], plugin = 'command'): string {
   return `actionTypes:
   - category: Build
     provider: Local-Build
@@ -63,11 +63,11 @@ function actionsYaml(argv: string[], plugin = 'run'): string {
     executor:
       plugin: ${plugin}
       options:
-        argv: ${JSON.stringify(argv)}
+        argv: ${JSON.stringify(argv)}${plugin === 'command' ? '\n        outputs: { BuildOut: out }' : ''}
 `;
 }
 
-function project(argv: string[], plugin = 'run'): string {
+function project(argv: string[], plugin = 'command'): string {
   const dir = makeProject({ 'actions.yaml': actionsYaml(argv, plugin), 'plugins/run/index.ts': PLUGIN, 'bin/cp-tool': TOOL });
   chmodSync(join(dir, 'bin/cp-tool'), 0o755);
   return dir;
@@ -95,14 +95,14 @@ function spawnWorker(dir: string, env: NodeJS.ProcessEnv, args: string[]): { chi
 
 function pipelineWith(name: string, configuration: Record<string, string>) {
   const base = threeStagePipeline(name);
-  return { ...base, stages: [base.stages![0]!, { name: 'Build', actions: [buildAction('Build', { configuration })] }, base.stages![2]!] };
+  return { ...base, stages: [base.stages![0]!, { name: 'Build', actions: [buildAction('Build', { configuration: { Token: SECRET, ...configuration } })] }, base.stages![2]!] };
 }
 
 describe('cpsync worker (child process)', () => {
   let world: TestEndpoint;
   let dir: string;
   before(async () => {
-    dir = project(['cp-tool', '{Output}', '{Config:ProjectName}', '{Config:Token}']);
+    dir = project(['cp-tool', 'out', '{Config:ProjectName}', '{Config:Token}']);
     world = await startTestEndpoint();
     await seedWorkerWorld(world);
   });
@@ -129,7 +129,7 @@ describe('cpsync worker (child process)', () => {
 
   it('refuses a type that does not exist in the account, hinting cpsync apply (exit 1)', async () => {
     const yaml = actionsYaml(['x']).replace('Local-Build', 'Not-Created');
-    const other = makeProject({ 'actions.yaml': yaml, 'plugins/run/index.ts': PLUGIN });
+    const other = makeProject({ 'actions.yaml': yaml });
     const result = await runCli(['worker', '--once'], { cwd: other, env: envFor(world, dir) });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /Build\/Not-Created\/1 from actions\.yaml does not exist/);
@@ -157,9 +157,52 @@ describe('cpsync worker (child process)', () => {
     const failed = await actionState(world.codepipeline, 'Cli-Fail', 'Build', 'Build');
     const details = failed.action?.latestExecution?.errorDetails;
     assert.equal(details?.code, 'JobFailed');
-    assert.match(details?.message ?? '', /cp-tool exited with 2/);
+    assert.match(details?.message ?? '', /command exited 2/);
     assert.match(details?.message ?? '', /line 79\nusing \*\*\*/);
     assert.ok(!(details?.message ?? '').includes(SECRET));
+  });
+
+  const inProgress = (pipelines: string[]) =>
+    waitFor(`jobs of ${pipelines.join(', ')} in progress`, async () => (pipelines.every((name) => jobRecords(world).some((job) => job.pipelineName === name && job.status === 'InProgress')) ? true : undefined), 20_000);
+
+  it('a worker killed with SIGKILL mid-job: the next start fails its jobs SystemUnavailable from the ledger', async () => {
+    await createPipeline(world, pipelineWith('Kill-1', { ProjectName: 'sleep-5' }));
+    await createPipeline(world, pipelineWith('Kill-2', { ProjectName: 'sleep-5' }));
+    await queued(2);
+    const workDir = tempWorkDir();
+    const { child, exited } = spawnWorker(dir, envFor(world, dir), ['--work-dir', workDir, '--poll-min', '10ms', '--poll-max', '50ms']);
+    await inProgress(['Kill-1', 'Kill-2']);
+    await waitFor('two ledger entries', async () => (existsSync(join(workDir, 'ledger')) && readdirSync(join(workDir, 'ledger')).filter((name) => name.endsWith('.json')).length === 2 ? true : undefined));
+    const pid = child.pid;
+    child.kill('SIGKILL');
+    assert.equal((await exited).signal, 'SIGKILL');
+
+    const restart = await runCli(['worker', '--once', '--work-dir', workDir, '--poll-min', '10ms', '--poll-max', '50ms'], { cwd: dir, env: envFor(world, dir) });
+    assert.equal(restart.code, 0, restart.stderr);
+    for (const name of ['Kill-1', 'Kill-2']) {
+      const { action } = await actionState(world.codepipeline, name, 'Build', 'Build');
+      assert.equal(action?.latestExecution?.errorDetails?.code, 'SystemUnavailable', name);
+      assert.match(action?.latestExecution?.errorDetails?.message ?? '', new RegExp(`the worker running this job stopped \\(pid ${pid}, host [^)]+\\) before it finished`));
+    }
+    assert.deepEqual(readdirSync(join(workDir, 'ledger')), []);
+  });
+
+  it('SIGTERM drains: a short job finishes, a long one is failed SystemUnavailable after --grace, exit 0', async () => {
+    await createPipeline(world, pipelineWith('Term-short', { ProjectName: 'sleep-1' }));
+    await createPipeline(world, pipelineWith('Term-long', { ProjectName: 'sleep-600' }));
+    await queued(2);
+    const { child, exited } = spawnWorker(dir, envFor(world, dir), ['--work-dir', tempWorkDir(), '--grace', '4s', '--poll-min', '10ms', '--poll-max', '50ms']);
+    await inProgress(['Term-short', 'Term-long']);
+    child.kill('SIGTERM');
+    const result = await exited;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /stopping: SIGTERM received/);
+    const short = await actionState(world.codepipeline, 'Term-short', 'Build', 'Build');
+    assert.equal(short.action?.latestExecution?.status, 'Succeeded', JSON.stringify(short.action?.latestExecution) + result.stderr);
+    assert.equal((await waitForEnd(world.codepipeline, 'Term-short', await latestExecutionId(world.codepipeline, 'Term-short'))).status, 'Succeeded');
+    const long = await actionState(world.codepipeline, 'Term-long', 'Build', 'Build');
+    assert.equal(long.action?.latestExecution?.errorDetails?.code, 'SystemUnavailable');
+    assert.match(long.action?.latestExecution?.errorDetails?.message ?? '', /the worker shut down \(SIGTERM received\) and the job did not finish within the 4s grace period/);
   });
 });
 
