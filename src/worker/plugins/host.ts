@@ -41,7 +41,10 @@ function formatIssues(prefix: string, issues: Issues): string {
   return issues
     .map((issue) => {
       const where = formatPath(prefix, issue.path);
-      const message = issue.message.split('\n')[0] ?? '';
+      // zod reports a bad record key as "Invalid key in record" with the key's own problem inside.
+      const inner = issue as { code?: string; issues?: readonly { message?: string }[] };
+      const text = inner.code === 'invalid_key' && inner.issues?.[0]?.message ? inner.issues[0].message : issue.message;
+      const message = text.split('\n')[0] ?? '';
       return where ? `${where}: ${message}` : message;
     })
     .join('; ');

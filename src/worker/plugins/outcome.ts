@@ -23,12 +23,7 @@ const outcomeSchema = z.discriminatedUnion(
     z.strictObject({
       status: z.literal('succeeded'),
       summary: text.optional(),
-      outputVariables: z
-        .record(
-          z.string().regex(RULES.outputVariableKey.pattern, { error: 'output variable names may only contain letters, digits, @, - and _' }),
-          text,
-        )
-        .optional(),
+      outputVariables: z.record(z.string(), text).optional(),
       externalExecutionId: text.optional(),
     }),
     z.strictObject({
@@ -63,6 +58,7 @@ export function validateOutcome(value: unknown): { readonly ok: true; readonly o
     return { ok: false, problem: `expected an object with a status, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` };
   }
   if (!('status' in value)) return { ok: false, problem: 'status is missing' };
+  if (value.status === 'in-progress' && !('state' in value)) return { ok: false, problem: 'state is missing (an in-progress result carries the state for the next hop)' };
   const parsed = outcomeSchema.safeParse(value);
   if (!parsed.success) return { ok: false, problem: parsed.error.issues.map(describeIssue).join('; ') };
   const outcome = parsed.data as JobOutcome;
@@ -71,6 +67,8 @@ export function validateOutcome(value: unknown): { readonly ok: true; readonly o
     if (problem) return { ok: false, problem: `state ${problem}` };
   }
   if (outcome.status === 'succeeded' && outcome.outputVariables) {
+    const badName = Object.keys(outcome.outputVariables).find((key) => !RULES.outputVariableKey.pattern.test(key));
+    if (badName !== undefined) return { ok: false, problem: `output variable ${JSON.stringify(badName)}: names may only contain letters, digits, @, - and _` };
     const bytes = Object.entries(outcome.outputVariables).reduce((sum, [key, val]) => sum + Buffer.byteLength(key) + Buffer.byteLength(val), 0);
     if (bytes > QUOTAS.outputVariablesBytes) return { ok: false, problem: `outputVariables take ${bytes} bytes; CodePipeline allows ${QUOTAS.outputVariablesBytes}` };
   }
