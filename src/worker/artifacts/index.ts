@@ -1,0 +1,8 @@
+// Artifact handling for `cpsync worker`: ZIP artifacts between S3 and a per-job workspace.
+
+export { createArtifactTransfer, MIN_PART_SIZE, type ArtifactTransferOptions } from './s3-transfer.js';
+export { kmsKeyFor } from './sse.js';
+export { classifyTransferError, ExpiredCredentials, isExpiredCredentials, type TransferSite } from './transfer-errors.js';
+export { HostileArchive, HOSTILE_RULES, type HostileRule } from './archive-rules.js';
+export { extractZip, type ExtractOptions, type ExtractResult } from './extract.js';
+export { FIXED_MTIME, listTree, zipDirectory, type TreeEntry, type ZipStream } from './zip.js';
