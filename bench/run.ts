@@ -2,12 +2,19 @@
 // Options: --runs N, --warmup N, --no-write (do not update docs/benchmarks.md).
 
 import { parseArgs } from 'node:util';
-import { describeCommand, hasHyperfine, renderTable, runBenchmark, type Benchmark } from './harness.js';
+import { describeCommand, hasHyperfine, renderTable, runBenchmark, type Benchmark, type RunOptions } from './harness.js';
 
-// Register a benchmark with one line: its name and the module exporting `benchmark`.
-const BENCHMARKS: Record<string, () => Promise<{ benchmark: Benchmark }>> = {
+/** A benchmark that does its own timing and writes its own docs section (its figures are not
+ *  ratios to a baseline command, e.g. bench/plan.ts's bound and sequential comparison). */
+interface CustomBenchmark {
+  run(options: RunOptions): Promise<{ ok: boolean; table: string }>;
+}
+
+// Register a benchmark with one line: its name and the module exporting `benchmark` (or `run`).
+const BENCHMARKS: Record<string, () => Promise<{ benchmark: Benchmark } | CustomBenchmark>> = {
   startup: () => import('./startup.js'),
   local: () => import('./local.js'),
+  plan: () => import('./plan.js'),
 };
 
 const { values, positionals } = parseArgs({
@@ -43,7 +50,14 @@ const options = { runs: count('runs', values.runs, 1), warmup: count('warmup', v
 const hyperfine = hasHyperfine();
 let ok = true;
 for (const name of names) {
-  const { benchmark } = await BENCHMARKS[name]!();
+  const module = await BENCHMARKS[name]!();
+  if ('run' in module) {
+    const custom = await module.run(options);
+    process.stdout.write(`${custom.table}\n`);
+    ok &&= custom.ok;
+    continue;
+  }
+  const { benchmark } = module;
   const result = await runBenchmark(benchmark, options);
   process.stdout.write(`${renderTable(result)}\n`);
   if (hyperfine) {

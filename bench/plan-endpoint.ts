@@ -1,0 +1,83 @@
+// The local endpoint for bench/plan.ts, in a process of its own (forked with an IPC channel), so
+// the endpoint never shares an event loop with the benchmark or the cpsync process it times.
+//
+//   node --import tsx bench/plan-endpoint.ts DATA_DIR [LATENCY_MS]
+//
+// It is `startLocalEndpoint()` as `cpsync local --data DATA_DIR --fault '*:latency=<LATENCY_MS>ms'`
+// starts it, plus a request log kept through Node's `http.server.*` diagnostics channels (nothing in
+// src/ is changed for it): requests per operation and the most requests in flight at once. The
+// parent asks for it with the IPC message `{ type: 'stats', reset?: boolean }`; the answer is a
+// `{ type: 'stats', ... }` message. The first message sent is `{ type: 'ready', url }`.
+
+import { subscribe } from 'node:diagnostics_channel';
+import type { IncomingMessage } from 'node:http';
+import { startLocalEndpoint } from '../src/emulator/index.js';
+
+export interface EndpointStats {
+  readonly type: 'stats';
+  /** Requests per operation: CodePipeline operation names, `sts:GetCallerIdentity`, `s3:<METHOD>`. */
+  readonly requests: Record<string, number>;
+  readonly total: number;
+  /** The most requests the endpoint had accepted and not yet answered at any moment. */
+  readonly maxInFlight: number;
+}
+
+const [dataDir, latencyText = '0'] = process.argv.slice(2);
+if (!dataDir || !process.send) {
+  process.stderr.write('usage: fork bench/plan-endpoint.ts DATA_DIR [LATENCY_MS] with an IPC channel\n');
+  process.exit(2);
+}
+const latencyMs = Number(latencyText);
+
+let requests = new Map<string, number>();
+let inFlight = 0;
+let maxInFlight = 0;
+
+function operationOf(request: IncomingMessage): string {
+  const target = request.headers['x-amz-target'];
+  if (typeof target === 'string') return target.replace(/^CodePipeline_20150709\./, '');
+  if ((request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return 'sts:GetCallerIdentity';
+  return `s3:${request.method ?? '?'}`;
+}
+
+subscribe('http.server.request.start', (message) => {
+  const operation = operationOf((message as { request: IncomingMessage }).request);
+  requests.set(operation, (requests.get(operation) ?? 0) + 1);
+  inFlight++;
+  maxInFlight = Math.max(maxInFlight, inFlight);
+});
+subscribe('http.server.response.finish', () => {
+  inFlight--;
+});
+
+const endpoint = await startLocalEndpoint({
+  port: 0,
+  dataDir,
+  ...(latencyMs > 0 ? { faults: [{ operation: '*', latencyMs }] } : {}),
+});
+
+process.on('message', (message: { type?: string; reset?: boolean }) => {
+  if (message.type !== 'stats') return;
+  const stats: EndpointStats = {
+    type: 'stats',
+    requests: Object.fromEntries([...requests.entries()].sort(([a], [b]) => a.localeCompare(b))),
+    total: [...requests.values()].reduce((sum, n) => sum + n, 0),
+    maxInFlight,
+  };
+  if (message.reset) {
+    requests = new Map();
+    maxInFlight = inFlight;
+  }
+  process.send!(stats);
+});
+
+const stop = () => {
+  process.off('SIGTERM', stop);
+  process.off('SIGINT', stop);
+  void endpoint.close().then(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+process.on('disconnect', stop);
+
+process.send({ type: 'ready', url: endpoint.url });
