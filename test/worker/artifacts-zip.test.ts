@@ -5,13 +5,14 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import { extractZip, HostileArchive, listTree, zipDirectory, type HostileRule } from '../../src/worker/artifacts/index.js';
-import { DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from '../../src/worker/types.js';
+import { DEFAULT_EXTRACT_LIMITS, JobFailure, type ExtractLimits } from '../../src/worker/types.js';
+import { generatedStream } from '../helpers/s3-fixtures.js';
 import { buildZip, deflatedZeros, describeTree, S_IFLNK, type RawEntry } from '../helpers/zips.js';
 
 const never = new AbortController().signal;
@@ -235,6 +236,32 @@ describe('artifacts: deterministic zips that keep modes, empty folders and symli
         return true;
       });
     }
+  });
+
+  it('fails with a clear JobFailure when a file changes while it is zipped', async () => {
+    const tree = join(root, 'changing');
+    await mkdir(tree, { recursive: true });
+    await pipeline(generatedStream(4 * 1024 * 1024), createWriteStream(join(tree, 'a.bin')));
+    await writeFile(join(tree, 'b.txt'), 'b'.repeat(1000));
+    const zipped = await zipDirectory(tree, 'BuildOut');
+    await truncate(join(tree, 'b.txt'), 10); // listed at 1000 bytes; yazl reaches it after a.bin
+    await assert.rejects(pipeline(zipped.stream, createWriteStream(join(root, 'changing.zip'))), (error: unknown) => {
+      assert.ok(error instanceof JobFailure, String(error));
+      assert.equal(error.failureType, 'JobFailed');
+      assert.match(error.message, /^output artifact BuildOut: a file changed while it was being zipped/);
+      return true;
+    });
+  });
+
+  it('refuses to zip a FIFO', async () => {
+    const tree = join(root, 'fifo');
+    await mkdir(tree, { recursive: true });
+    try {
+      execFileSync('mkfifo', [join(tree, 'pipe')]);
+    } catch {
+      return; // no mkfifo here
+    }
+    await assert.rejects(zipDirectory(tree, 'BuildOut'), /output artifact BuildOut: "pipe" is not a file, directory or symlink/);
   });
 
   it('interoperates with Info-ZIP: unzip reads our zip, we read a zip -y archive', { skip: !hasTool('zip') || !hasTool('unzip') ? 'Info-ZIP zip/unzip not installed' : false }, async () => {

@@ -8,6 +8,7 @@ import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import yazl from 'yazl';
+import { JobFailure } from '../types.js';
 import { checkSymlink, HostileArchive, quoteName } from './archive-rules.js';
 
 /** 1980-01-01 00:00, the earliest DOS time, built from local fields so the DOS fields (which yazl
@@ -36,10 +37,10 @@ export async function listTree(directory: string, artifact: string): Promise<Tre
       }
       const stats: Stats = await lstat(join(directory, path));
       if (stats.isDirectory()) {
-        entries.push({ path, kind: 'directory', mode: stats.mode & 0o7777, size: 0 });
+        entries.push({ path, kind: 'directory', mode: stats.mode & 0o777, size: 0 });
         await visit(path);
       } else if (stats.isFile()) {
-        entries.push({ path, kind: 'file', mode: stats.mode & 0o7777, size: stats.size });
+        entries.push({ path, kind: 'file', mode: stats.mode & 0o777, size: stats.size });
       } else if (stats.isSymbolicLink()) {
         entries.push({ path, kind: 'symlink', mode: 0o777, size: 0, linkTarget: await readlink(join(directory, path)) });
       } else {
@@ -86,7 +87,11 @@ export async function zipDirectory(directory: string, artifact: string): Promise
     },
   });
   // yazl reports read errors (a file that vanished or changed size) on the ZipFile, not the stream.
-  zip.on('error', (error: Error) => counted.destroy(error));
+  // Errno errors go on as they are (the caller maps ENOSPC, EACCES...); yazl's own say what changed.
+  zip.on('error', (error: Error) => {
+    const errno = typeof (error as { code?: unknown }).code === 'string';
+    counted.destroy(errno ? error : new JobFailure('JobFailed', `output artifact ${artifact}: a file changed while it was being zipped (${error.message}); is a process still writing to the output folder?`));
+  });
   zip.outputStream.on('error', (error: Error) => counted.destroy(error));
   zip.outputStream.pipe(counted);
   let files = 0;
