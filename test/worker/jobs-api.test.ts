@@ -4,7 +4,9 @@
 import { strict as assert } from 'node:assert';
 import { afterEach, describe, it } from 'node:test';
 import type { FaultRule } from '../../src/emulator/index.js';
-import { BUILD_TYPE } from '../helpers/pipeline-world.js';
+import { BUILD_SELECTED } from '../helpers/worker-world.js';
+
+const BUILD_TYPE = BUILD_SELECTED.ref;
 import { createPipeline, jobRecords, jobsApiFor, KMS_KEY_ARN, seedWorkerWorld, startTestEndpoint, threeStagePipeline, waitFor, type TestEndpoint } from '../helpers/worker-world.js';
 
 describe('jobs API adapter', () => {
