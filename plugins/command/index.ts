@@ -17,10 +17,31 @@
 import { cp, mkdir, realpath, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
+// Only the plugin contract comes from cpsync itself: bundled plugins ship as TypeScript and are
+// loaded through tsx, so they stay independent of the compiled worker.
 import { definePlugin, type JobOutcome } from '../../src/plugin.js';
-import { formatDuration, parseDuration } from '../../src/util/duration.js';
 
 const PLACEHOLDER = /\{Config:([^}]*)\}/g;
+
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Milliseconds from seconds (a number) or text such as 500ms, 30s, 20m, 1h (cpsync's duration grammar). */
+export function parseDuration(value: number | string): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? Math.round(value * 1000) : undefined;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
+  const ms = match ? Math.round(Number(match[1]) * (UNITS[match[2] as string] as number)) : 0;
+  return ms > 0 ? ms : undefined;
+}
+
+/** 1500 → "1.5s", 90000 → "1m30s". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  if (minutes < 60) return seconds ? `${minutes}m${seconds}s` : `${minutes}m`;
+  return minutes % 60 ? `${Math.floor(minutes / 60)}h${minutes % 60}m` : `${minutes / 60}h`;
+}
 
 /** Text that may hold `{Config:Name}` placeholders; a malformed one is refused up front. */
 const templated = z.string({ error: 'must be text' }).superRefine((value, context) => {
@@ -36,12 +57,8 @@ const workspacePath = z
   .refine((path) => !isAbsolute(path) && !path.split(/[\\/]/).includes('..'), { error: 'must be a path inside the job workspace (relative, no "..")' });
 
 const duration = z.union([z.number().positive(), z.string()], { error: 'must be a duration such as 30s, 20m or 1h' }).transform((value, context) => {
-  try {
-    const ms = parseDuration(value);
-    if (ms > 0) return ms;
-  } catch {
-    // reported below
-  }
+  const ms = parseDuration(value);
+  if (ms !== undefined) return ms;
   context.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a duration (write e.g. 30s, 20m or 1h)` });
   return z.NEVER;
 });
