@@ -7,6 +7,7 @@ import { actionTypeArn, type ActionTypeDefinition, type ConfigurationProperty, t
 import type { ActionCategory } from '../model/limits.js';
 import type { JsonObject } from '../model/pipeline.js';
 import type { ClientConfig } from './client-config.js';
+import { resolveCredentials } from './credentials.js';
 import { DEFAULT_RETRY, withRetries, type RetryOptions } from './retry.js';
 
 export interface LivePipeline {
@@ -194,22 +195,12 @@ function toLivePipeline(raw: Record<string, unknown>): LivePipeline {
   };
 }
 
-async function resolveCredentials(config: ClientConfig) {
-  if (!config.profile && !config.roleArn) return undefined;
-  const providers = await import('@aws-sdk/credential-providers');
-  const base = config.profile ? providers.fromIni({ profile: config.profile }) : undefined;
-  if (!config.roleArn) return base;
-  return providers.fromTemporaryCredentials({
-    params: { RoleArn: config.roleArn, RoleSessionName: 'cpsync' },
-    ...(base ? { masterCredentials: base } : {}),
-    ...(config.region ? { clientConfig: { region: config.region } } : {}),
-  });
-}
 
 async function callerAccount(config: ClientConfig, region: string): Promise<string> {
   const sts = await import('@aws-sdk/client-sts');
   // With an endpoint override (e.g. `cpsync local`), STS is served by the same endpoint.
-  const client = new sts.STSClient({ region, maxAttempts: 3, ...(config.codepipelineEndpoint ? { endpoint: config.codepipelineEndpoint } : {}), ...((await resolveCredentials(config)) ? { credentials: await resolveCredentials(config) } : {}) });
+  const credentials = await resolveCredentials(config);
+  const client = new sts.STSClient({ region, maxAttempts: 3, ...(config.codepipelineEndpoint ? { endpoint: config.codepipelineEndpoint } : {}), ...(credentials ? { credentials } : {}) });
   try {
     const identity = await client.send(new sts.GetCallerIdentityCommand({}));
     return identity.Account ?? '';

@@ -3,6 +3,7 @@
 // throttling, 5xx and dropped connections with full-jitter back-off. Polls are not retried here;
 // the poll loop backs off instead.
 
+import { resolveCredentials } from './credentials.js';
 import type { CodePipelineClient, Job, JobData as SdkJobData } from '@aws-sdk/client-codepipeline';
 import type { ActionTypeRef, ArtifactLocation, JobData, JobsApi, PolledJob } from '../worker/types.js';
 import type { ClientConfig } from './client-config.js';
@@ -148,14 +149,3 @@ export function toJobData(data: SdkJobData): JobData {
   };
 }
 
-async function resolveCredentials(config: ClientConfig) {
-  if (!config.profile && !config.roleArn) return undefined;
-  const providers = await import('@aws-sdk/credential-providers');
-  const base = config.profile ? providers.fromIni({ profile: config.profile }) : undefined;
-  if (!config.roleArn) return base;
-  return providers.fromTemporaryCredentials({
-    params: { RoleArn: config.roleArn, RoleSessionName: 'cpsync-worker' },
-    ...(base ? { masterCredentials: base } : {}),
-    ...(config.region ? { clientConfig: { region: config.region } } : {}),
-  });
-}
