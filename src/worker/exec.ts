@@ -250,7 +250,12 @@ export function createExec(options: CreateExecOptions): ExecFn {
         killGroup();
         const deadline = performance.now() + graceMs + 50;
         while (signalGroup(pid, 0) && performance.now() < deadline) await sleep(25);
-        signalGroup(pid, 'SIGKILL');
+        if (signalGroup(pid, 'SIGKILL')) {
+          // SIGKILL is delivered asynchronously; wait a little so callers see the group gone (a
+          // zombie nobody reaps keeps the group "alive" to kill(0), hence the bound).
+          const killed = performance.now() + 1_000;
+          while (signalGroup(pid, 0) && performance.now() < killed) await sleep(25);
+        }
       }
       if (pid === undefined || (result.failed && result.exitCode === undefined && result.signal === undefined && !timedOut && !cancelled)) {
         throw spawnFailure(program, result);

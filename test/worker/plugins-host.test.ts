@@ -317,7 +317,7 @@ describe('runPlugin: abort', () => {
       return { status: 'succeeded' };
     }, { signal: controller.signal });
     assert.equal(outcome.status, 'failed');
-    await new Promise((done) => setTimeout(done, 100));
+    for (let waited = 0; result === undefined && waited < 3000; waited += 20) await new Promise((done) => setTimeout(done, 20));
     assert.equal((result as { cancelled: boolean } | undefined)?.cancelled, true);
   });
 });

@@ -123,6 +123,10 @@ describe('loadPlugin: failures', () => {
     await expectError('./plugins/empty-folder', 'plugin.not-found', /looked for plugins\/empty-folder\/index\.ts\|\.js\|\.mjs/);
   });
 
+  it('refuses a file that is not JavaScript or TypeScript', async () => {
+    await expectError('./plugins/empty-folder/README.md', 'plugin.load-failed', /\(plugins\/empty-folder\/README\.md\) is not a \.ts, \.js or \.mjs file/);
+  });
+
   it('refuses a reference that is no name and no path', async () => {
     await expectError('plugins/../../etc', 'plugin.bad-reference', /neither a bundled plugin/);
   });

@@ -161,7 +161,10 @@ function exportTarget(exports: unknown): string | undefined {
 async function importPluginModule(reference: string, file: string, cwd: string): Promise<unknown> {
   const extension = extname(file);
   if (!TS_EXTENSIONS.has(extension) && !JS_EXTENSIONS.has(extension)) {
-    throw new CpsyncError('plugin.load-failed', `executor plugin "${reference}" (${display(file, cwd)}) is not a .ts, .js or .mjs file`, { who: 'plugin' });
+    throw new CpsyncError('plugin.load-failed', `executor plugin "${reference}" (${display(file, cwd)}) is not a .ts, .js or .mjs file`, {
+      hint: 'point executor.plugin at a folder with an index.ts, index.js or index.mjs, or at such a file',
+      who: 'plugin',
+    });
   }
   const url = pathToFileURL(file).href;
   try {
