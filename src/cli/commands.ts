@@ -70,6 +70,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./commands/import.js')).runImport,
   },
   {
+    name: 'demo',
+    summary: 'Run a whole release on a local endpoint: plan, apply, worker, pipeline execution.',
+    description:
+      'What `npm start` runs. Starts a local CodePipeline + S3 endpoint, creates the AWS guide\'s\n' +
+      'MyFirstPipeline by hand, runs `cpsync plan` and `cpsync apply` with this repository\'s actions.yaml\n' +
+      'and pipelines/, starts the worker with the bundled plugins, releases examples/MyApp through the\n' +
+      'pipeline (make builds it in the custom build action) and shows the result. No AWS account, no\n' +
+      'network; nothing is left running.',
+    flags: [{ name: 'data', type: 'string', valueName: 'DIR', description: 'Keep the endpoint state and worker files in DIR (default: a temporary folder, removed).' }],
+    examples: ['cpsync demo', 'cpsync demo --data .cpsync/demo'],
+    load: async () => (await import('./commands/demo.js')).runDemo,
+  },
+  {
     name: 'local',
     summary: 'Run a local CodePipeline + S3 endpoint that the AWS SDKs and CLI can talk to.',
     description:
