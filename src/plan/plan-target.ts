@@ -105,8 +105,8 @@ function typeLookups(input: TargetPlanInput) {
 }
 
 /** Plans one pipeline of the target against the given live state. */
-export function planOnePipeline(input: TargetPlanInput, state: LivePipelineState) {
-  const { lookup, secretProperties } = typeLookups(input);
+export function planOnePipeline(input: TargetPlanInput, state: LivePipelineState, lookups: ReturnType<typeof typeLookups> = typeLookups(input)) {
+  const { lookup, secretProperties } = lookups;
   return planPipeline({
     observed: { name: state.name, version: state.version, declaration: withoutVersion(state.declaration), tags: state.tags, runningExecutions: state.runningExecutions },
     contributions: contributionsFor(state.name, input.pipelineFiles),
@@ -136,6 +136,8 @@ export function planTarget(input: TargetPlanInput): PlannedTarget {
   const errors: PlanError[] = [];
   const warnings: PlanWarning[] = [];
 
+  // Built once: planning 200 pipelines must not rebuild the type tables 200 times.
+  const lookups = typeLookups(input);
   const { names, unmatched } = selectPipelines(input.pipelineFiles, live.pipelineNames);
   for (const { file, selector } of unmatched) warnings.push({ address: `file:${file}`, message: `pattern ${JSON.stringify(selector)} in ${file} matches no pipeline in ${live.region}` });
 
@@ -153,7 +155,7 @@ export function planTarget(input: TargetPlanInput): PlannedTarget {
       });
       continue;
     }
-    const result = planOnePipeline(input, state);
+    const result = planOnePipeline(input, state, lookups);
     errors.push(...result.errors);
     warnings.push(...result.warnings);
     after.set(name, result.declaration ?? state.declaration);
