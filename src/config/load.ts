@@ -29,6 +29,9 @@ import {
 import { knownKeysFor } from './schema-keys.js';
 import { loadSettings, normalizeSettings, type Settings } from './settings.js';
 import { isCpsyncError } from '../util/errors.js';
+import { findPlugin } from '../worker/plugins/load.js';
+import { BUNDLED_PLUGIN_NAMES } from '../worker/plugins/registry.js';
+import { closestMatch } from '../util/suggest.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 import { problemsFromIssues } from './zod-problems.js';
 
@@ -85,6 +88,7 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
     if (checked.written) {
       writtenActions = checked.written;
       problems.push(...locateFindings(checked.source, checkActionsFile(checked.written)));
+      problems.push(...locateFindings(checked.source, findMissingPlugins(checked.written, settings.pluginsDir, settings.root)));
     }
   }
   const actionTypes = (writtenActions?.actionTypes ?? []).filter((t): t is WrittenActionType => t !== undefined).map(normalizeActionType);
@@ -113,6 +117,33 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
   }
 
   return { settings, actionTypes, pipelineFiles, problems: sortProblems(problems) };
+}
+
+/** Each executor's plugin must be findable (bundled, under plugins/, or an installed npm package).
+ *  Only located, never imported: validate stays offline and fast. */
+function findMissingPlugins(file: SalvagedActionsFile, pluginsDir: string, cwd: string): Finding[] {
+  const findings: Finding[] = [];
+  file.actionTypes.forEach((type, index) => {
+    const reference = type?.executor?.plugin;
+    if (!reference) return;
+    try {
+      findPlugin(reference, { pluginsDir, cwd });
+    } catch (error) {
+      if (!isCpsyncError(error)) throw error;
+      // The syntax of the reference is checked by the rules already; report only what is missing.
+      if (error.code === 'plugin.bad-reference') return;
+      const candidates = [...BUNDLED_PLUGIN_NAMES, ...(existsSync(pluginsDir) ? readdirSync(pluginsDir) : [])];
+      const match = closestMatch(reference.replace(/^\.\/plugins\//, ''), candidates);
+      findings.push({
+        code: 'actions.plugin-missing',
+        path: ['actionTypes', index, 'executor', 'plugin'],
+        // Paths relative to the project, so messages read the same on every machine.
+        message: (match ? error.message.replace(' not found', ` not found (did you mean "${match}"?)`) : error.message).replaceAll(`from ${cwd}`, 'from the project folder').replaceAll(cwd, '.'),
+        ...(error.hint ? { hint: error.hint } : {}),
+      });
+    }
+  });
+  return findings;
 }
 
 function listPipelineFiles(dir: string): string[] {
