@@ -3,7 +3,8 @@
 import { basename, extname } from 'node:path';
 import type { ActionTypeId } from '../model/action-type.js';
 import type { ActionCategory } from '../model/limits.js';
-import type { DesiredAction, DesiredActionType, DesiredPipelineFile } from '../model/desired.js';
+import type { DesiredAction, DesiredActionType, DesiredExecutor, DesiredPipelineFile } from '../model/desired.js';
+import { parseDuration } from '../util/duration.js';
 import type { SalvagedPipelineFile, WrittenAction, WrittenActionType } from './schema.js';
 
 /** YAML reads `version: 1` as a number; AWS compares versions as exact strings. */
@@ -33,7 +34,7 @@ export function normalizeActionType(written: WrittenActionType): DesiredActionTy
       outputArtifactDetails: written.outputArtifactDetails,
     },
     tags: Object.entries(written.tags ?? {}).map(([key, value]) => ({ key, value })),
-    ...(written.executor ? { executor: { plugin: written.executor.plugin, options: written.executor.options ?? {} } } : {}),
+    ...(written.executor ? { executor: normalizeExecutor(written.executor, written.settings?.executionUrlTemplate !== undefined) } : {}),
   };
 }
 
@@ -89,5 +90,19 @@ export function normalizePipelineFile(file: string, written: SalvagedPipelineFil
     })),
     addActions: (written.addActions ?? []).filter(present).map((group) => ({ stage: group.stage, actions: group.actions.filter(present).map(normalizeAction) })),
     rewires: (written.rewires ?? []).filter(present).map((rewire) => ({ stage: rewire.stage, action: rewire.action, inputArtifacts: rewire.inputArtifacts })),
+  };
+}
+
+/** The executor with its long-run fields: durations in milliseconds, details-link-first on by
+ *  default when the type has an executionUrlTemplate. Pure. */
+function normalizeExecutor(written: NonNullable<WrittenActionType['executor']>, hasExecutionUrl: boolean): DesiredExecutor {
+  const detailsLinkFirst = written.detailsLinkFirst ?? (hasExecutionUrl ? true : undefined);
+  return {
+    plugin: written.plugin,
+    options: written.options ?? {},
+    ...(detailsLinkFirst !== undefined ? { detailsLinkFirst } : {}),
+    ...(written.progressInterval !== undefined ? { progressIntervalMs: parseDuration(written.progressInterval) } : {}),
+    ...(written.ownerTimeout !== undefined ? { ownerTimeoutMs: parseDuration(written.ownerTimeout) } : {}),
+    ...(written.restartable !== undefined ? { restartable: written.restartable } : {}),
   };
 }

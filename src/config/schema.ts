@@ -48,6 +48,13 @@ export const actionTypeSettingsSchema = z
   })
   .meta({ description: 'URLs the console shows for actions of this type.' });
 
+const executorDuration = z
+  .union([
+    z.number().positive({ error: 'must be more than 0' }),
+    z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, { error: 'must be a duration such as 500ms, 30s, 2m or 1h' }),
+  ])
+  .meta({ description: 'A duration: a number of seconds, or text such as 500ms, 30s, 2m, 1h.' });
+
 export const executorSchema = z
   .strictObject({
     plugin: z
@@ -55,6 +62,20 @@ export const executorSchema = z
       .min(1, { error: 'must not be empty' })
       .meta({ description: 'The executor plugin: a bundled name (e.g. "command"), a folder under plugins/, or an npm package name.' }),
     options: z.record(z.string(), z.unknown()).optional().meta({ description: 'Options for the plugin, checked by the plugin\'s own schema.' }),
+    detailsLinkFirst: z
+      .boolean()
+      .optional()
+      .meta({ description: 'Report the run id (the executionUrlTemplate link) on the first job before the tool starts; the work runs in the continuation job. Default: on when the type declares an executionUrlTemplate.' }),
+    progressInterval: executorDuration
+      .optional()
+      .meta({ description: 'While a tool runs longer than this, the worker reports progress (percent or elapsed time and the last output line) this often through continuation jobs (default 2m).' }),
+    ownerTimeout: executorDuration
+      .optional()
+      .meta({ description: 'A run whose worker has not reported for this long is failed as SystemUnavailable, or restarted when restartable (default 15m).' }),
+    restartable: z
+      .boolean()
+      .optional()
+      .meta({ description: 'Running the tool again from the start is safe: a run whose worker stopped reporting is restarted on another worker instead of failed.' }),
   })
   .meta({ description: 'Which plugin `cpsync worker` runs for jobs of this type.' });
 

@@ -6,6 +6,14 @@ import type { ActionTypeDefinition, ActionTypeId, Tag } from './action-type.js';
 export interface DesiredExecutor {
   readonly plugin: string;
   readonly options: Readonly<Record<string, unknown>>;
+  /** Long runs (see docs/architecture.md): report the details link before the tool starts. */
+  readonly detailsLinkFirst?: boolean;
+  /** Milliseconds between progress reports of a running tool. */
+  readonly progressIntervalMs?: number;
+  /** Milliseconds without a report from a run's worker before the run is failed or restarted. */
+  readonly ownerTimeoutMs?: number;
+  /** Restarting the tool after its worker stopped is safe. */
+  readonly restartable?: boolean;
 }
 
 export interface DesiredActionType {
