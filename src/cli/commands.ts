@@ -146,6 +146,33 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     load: async () => (await import('./commands/worker.js')).runWorker,
   },
+  {
+    name: 'iam-policy',
+    summary: 'Print least-privilege IAM policies for the deployer (plan/apply) or the worker, offline.',
+    description:
+      'Computes an IAM policy document from actions.yaml and pipelines/*.yaml, without calling AWS.\n' +
+      '--for deployer: what `cpsync plan` and `cpsync apply` need (create/delete and tag exactly the declared\n' +
+      'action types; read, tag and update exactly the selected pipelines, patterns as ARN wildcards; PassRole\n' +
+      'to CodePipeline). --for worker: PollForJobs on the types with an executor, the job calls on "*".\n' +
+      'The Region comes from --region, the target or AWS_REGION; the account from --account or the target\n' +
+      'roleArn; what is unknown is `*`. The policy goes to stdout, notes on what to narrow to stderr.\n' +
+      'See docs/iam.md.',
+    flags: [
+      { name: 'for', type: 'string', valueName: 'deployer|worker', description: 'Which identity the policy is for (required).' },
+      { name: 'account', type: 'string', valueName: 'ID', description: 'The 12-digit account id in the ARNs (default: the target roleArn account, else *).' },
+      { name: 'region', type: 'string', valueName: 'REGION', description: 'The Region in the ARNs; also picks the partition (default: the target, AWS_REGION, else *).' },
+      { name: 'target', type: 'string', valueName: 'NAME', description: 'Take the Region and account from this configured target (default: the first).' },
+      { name: 'pass-role', type: 'string', multiple: true, valueName: 'ARN', description: 'Deployer: a pipeline service role UpdatePipeline passes (default: every role, with a note).' },
+      { name: 'allow-delete-undeclared', type: 'boolean', description: 'Deployer: allow DeleteCustomActionType on every custom type, for owned types no longer declared.' },
+      { name: 'format', type: 'string', valueName: 'json|yaml', description: 'Output format (default json).' },
+    ],
+    examples: [
+      'cpsync iam-policy --for deployer --account 111122223333 --region us-east-1',
+      'cpsync iam-policy --for deployer --account 111122223333 --pass-role arn:aws:iam::111122223333:role/MyPipelineRole',
+      'cpsync iam-policy --for worker --account 111122223333 --region us-east-1 --format yaml',
+    ],
+    load: async () => (await import('./commands/iam-policy.js')).runIamPolicy,
+  },
 ];
 
 export { AWS_FLAGS };
