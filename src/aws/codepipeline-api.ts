@@ -3,7 +3,7 @@
 // commands that do not talk to AWS never load it.
 
 import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
-import { actionTypeArn, type ActionTypeDefinition, type ConfigurationProperty, type Tag } from '../model/action-type.js';
+import { actionTypeArn, partitionForRegion, type ActionTypeDefinition, type ConfigurationProperty, type Tag } from '../model/action-type.js';
 import type { ActionCategory } from '../model/limits.js';
 import type { JsonObject } from '../model/pipeline.js';
 import type { ClientConfig } from './client-config.js';
@@ -175,7 +175,7 @@ export async function createCodePipelineApi(config: ClientConfig, retry: RetryOp
       return actionTypeArn(region, await api.accountId(), id);
     },
     async pipelineArn(name) {
-      return `arn:aws:codepipeline:${region}:${await api.accountId()}:${name}`;
+      return `arn:${partitionForRegion(region)}:codepipeline:${region}:${await api.accountId()}:${name}`;
     },
     close() {
       client.destroy();

@@ -4,7 +4,7 @@
 // lowercase `custom`, an empty account and a trailing `/`; the SAR writes
 // `actiontype:Custom/<Category>/<Provider>/<Version>`, which is what actionTypeArn builds.
 
-import { actionTypeArn } from '../model/action-type.js';
+import { actionTypeArn, partitionForRegion } from '../model/action-type.js';
 
 /** `*` stands for "any" in the Region or account field when it was not given. */
 export interface ArnScope {
@@ -16,12 +16,7 @@ export interface ArnScope {
 export const ACCOUNT_ID = /^[0-9]{12}$/;
 export const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-[0-9]+$/;
 
-/** The partition a Region belongs to: China and GovCloud Regions live in their own. */
-export function partitionForRegion(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
+export { partitionForRegion };
 
 export function scopeFor(region: string | undefined, account: string | undefined): ArnScope {
   return { partition: region ? partitionForRegion(region) : 'aws', region: region ?? '*', account: account ?? '*' };

@@ -68,8 +68,15 @@ export function actionTypeAddress(id: { category: string; provider: string; vers
   return `action-type:${formatTypeRef(id)}`;
 }
 
+/** The partition a Region belongs to: China and GovCloud Regions live in their own. */
+export function partitionForRegion(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
 /** The IAM/tagging ARN of a custom action type (Service Authorization Reference form). */
-export function actionTypeArn(region: string, accountId: string, id: { category: string; provider: string; version: string }, partition = 'aws'): string {
+export function actionTypeArn(region: string, accountId: string, id: { category: string; provider: string; version: string }, partition = partitionForRegion(region)): string {
   return `arn:${partition}:codepipeline:${region}:${accountId}:actiontype:Custom/${formatTypeRef(id)}`;
 }
 
