@@ -5,7 +5,7 @@
 import type { JobOutcome } from '../plugin.js';
 import { FAILURE_TYPES, RULES, type FailureType } from '../model/limits.js';
 import { clip, redactSecrets, sanitizeMessage } from './classify-failure.js';
-import { encodeContinuation } from './continuation.js';
+import { encodeContinuation, type EncodeResult } from './continuation.js';
 import type { PendingResult } from './ledger.js';
 import type { FailureResult, SuccessResult } from './types.js';
 
@@ -77,8 +77,9 @@ export function finalSuccess(outcome: Extract<JobOutcome, { status: 'succeeded' 
   return { kind: 'success', result: { ...(details ? { executionDetails: details } : {}), ...(variables ? { outputVariables: variables } : {}) } };
 }
 
-/** A hop of a long job: success with the state in a continuation token; too large a state fails. */
-export function continuation(outcome: Extract<JobOutcome, { status: 'in-progress' }>, context: ResultContext): PendingResult {
+/** A hop of a long job: success with the state in a continuation token; too large a state fails.
+ *  `encode` makes the token (the worker passes its signer; the default is the unsigned form). */
+export function continuation(outcome: Extract<JobOutcome, { status: 'in-progress' }>, context: ResultContext, encode: (state: unknown) => EncodeResult = encodeContinuation): PendingResult {
   let json: string | undefined;
   try {
     json = JSON.stringify(outcome.state);
@@ -89,7 +90,7 @@ export function continuation(outcome: Extract<JobOutcome, { status: 'in-progress
   if (json !== undefined && context.secrets.some((secret) => secret.length > 0 && json.includes(secret))) {
     return failure('JobFailed', "the plugin's in-progress state contains a secret value; refusing to put it in a continuation token", context, outcome.externalExecutionId);
   }
-  const encoded = encodeContinuation(outcome.state);
+  const encoded = encode(outcome.state);
   if (!encoded.ok) return failure('JobFailed', encoded.reason, context, outcome.externalExecutionId);
   const details = executionDetails({ summary: outcome.summary ?? 'in progress', ...(outcome.externalExecutionId !== undefined ? { externalExecutionId: outcome.externalExecutionId } : {}), ...(outcome.percentComplete !== undefined ? { percentComplete: outcome.percentComplete } : {}) }, context);
   return { kind: 'success', result: { continuationToken: encoded.token, ...(details ? { executionDetails: details } : {}) } };

@@ -3,13 +3,15 @@
 // computed, written to the ledger and reported. The plugin never sees credentials; the worker
 // downloads inputs and uploads outputs with them, refreshing them on long jobs.
 
+import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { JobIdentity, JobOutcome } from '../plugin.js';
 import { isRetryable } from '../aws/retry.js';
 import { formatDuration } from '../util/duration.js';
 import { kmsKeyFor } from './artifacts/sse.js';
 import { classifyFailure } from './classify-failure.js';
-import { decodeContinuation } from './continuation.js';
+import { bindingOf, signToken, verifyToken, type OwnerId, type RunPhase, type TokenKey, type TokenPayload } from './continuation.js';
+import { longRunSettings, newRunId, ownerGoneMessage, progressSummary, progressTap, routeToken, type LongRunSettings, type Run, type RunEnd, type RunRegistry } from './long-run.js';
 import type { Ledger, LedgerEntry, PendingResult } from './ledger.js';
 import type { Logger } from './logger.js';
 import type { WorkerMetrics, JobOutcomeLabel } from './metrics.js';
@@ -60,9 +62,21 @@ export interface JobRunnerOptions {
   /** Aborted (with a JobFailure as reason) when the worker stops jobs at shutdown. */
   readonly shutdown: AbortSignal;
   readonly now?: () => number;
+  /** Signs and verifies continuation tokens (the fleet's worker.tokenKey, or a per-worker key). */
+  readonly tokenKey: TokenKey;
+  /** This worker in tokens (host, pid, start time). */
+  readonly owner: OwnerId;
+  /** Tools this worker runs across hops. */
+  readonly runs: RunRegistry;
+  /** At most this many tools at once; a start beyond it is handed on. */
+  readonly maxRuns: number;
+  /** Overrides of the executors' long-run settings (flags, tests). */
+  readonly longRun?: Partial<LongRunSettings>;
 }
 
-export type JobEnd = { readonly acknowledged: false; readonly reason: 'lost-race' | 'not-in-progress' | 'ack-error' } | { readonly acknowledged: true; readonly outcome: string; readonly reported: boolean };
+export type JobEnd =
+  | { readonly acknowledged: false; readonly reason: 'lost-race' | 'not-in-progress' | 'ack-error' }
+  | { readonly acknowledged: true; readonly outcome: string; readonly reported: boolean; readonly handedBack?: boolean };
 
 const GONE = new Set(['InvalidJobStateException', 'JobNotFoundException']);
 
@@ -113,6 +127,7 @@ export async function processJob(polled: PolledJob, type: JobType, options: JobR
   };
   let context: ResultContext = { secrets: [...secrets] };
   let pending: PendingResult;
+  let handedBack = false;
   const controller = new AbortController();
   const onShutdown = () => controller.abort(options.shutdown.reason);
   if (options.shutdown.aborted) onShutdown();
@@ -130,7 +145,9 @@ export async function processJob(polled: PolledJob, type: JobType, options: JobR
       context = { ...context, secrets: [...secrets] };
     });
     context = { ...context, workspace: job.workspaceRoot };
+    job.onWorkspace = (root) => (context = { ...context, workspace: root });
     pending = await job.run(() => context);
+    handedBack = job.route === 'hand-back';
   } catch (error) {
     const classified = classifyFailure(controller.signal.aborted && controller.signal.reason instanceof JobFailure ? controller.signal.reason : error);
     if (classified.type === 'JobFailed' && !(error instanceof JobFailure)) log.warn('the job failed', { error: describe(error) });
@@ -151,9 +168,9 @@ export async function processJob(polled: PolledJob, type: JobType, options: JobR
   if (reported) await options.ledger.remove(polled.id).catch(() => undefined);
   if (!options.keepWorkspaces) await removeWorkspace(options.workDir, polled.id).catch((error: unknown) => log.warn('could not remove the workspace', { error: describe(error) }));
   options.metrics.inFlight--;
-  const label = outcomeLabel(pending);
-  options.metrics.countJob(type.selected.ref.provider, label as JobOutcomeLabel, (now() - acknowledgedAt) / 1000);
-  return { acknowledged: true, outcome: label, reported };
+  const label = handedBack ? 'handed-back' : outcomeLabel(pending);
+  options.metrics.countJob(type.selected.ref.provider, (handedBack ? 'continued' : label) as JobOutcomeLabel, (now() - acknowledgedAt) / 1000);
+  return { acknowledged: true, outcome: label, reported, ...(handedBack ? { handedBack } : {}) };
 }
 
 /**
@@ -203,34 +220,152 @@ class RunningJob {
     this.workspaceRoot = workspacePath(options.workDir, polled.id);
   }
 
+  /** How this job's token was routed (see long-run.ts), for the worker's poll bias. */
+  route: string | undefined;
+  /** Told the run's workspace, so messages have its paths stripped. */
+  onWorkspace: (root: string) => void = () => undefined;
+
   async run(context: () => ResultContext): Promise<PendingResult> {
     const data = this.data;
-    let state: unknown;
-    if (data.continuationToken !== undefined) {
-      const decoded = decodeContinuation(data.continuationToken);
-      if (!decoded.ok) throw new JobFailure('JobFailed', decoded.reason);
-      state = decoded.state;
+    const settings = longRunSettings(this.type.selected.executor, this.options.longRun);
+    const now = this.now();
+    const binding = bindingOf(data);
+    if (data.continuationToken === undefined) {
+      const runId = newRunId(now);
+      const basis: Basis = { runId, startedAt: now, deadline: now + this.options.jobTimeoutMs, attempt: 1, hop: 0 };
+      if (settings.detailsLinkFirst) {
+        this.route = 'details-link';
+        return this.hop(basis, 'start', undefined, { status: 'in-progress', state: undefined, summary: 'started; the work runs in the next job', externalExecutionId: runId }, context());
+      }
+      return this.startAndWait(basis, undefined, settings, context);
+    }
+    // Never trust a token before it verifies: signature, version, action type, action, deadline.
+    const verified = verifyToken(data.continuationToken, this.options.tokenKey, { actionType: this.type.selected.label, binding, now });
+    if (!verified.ok) throw new JobFailure('JobFailed', verified.reason);
+    const payload = verified.payload;
+    const basis: Basis = { runId: payload.runId, startedAt: payload.startedAt, deadline: payload.deadline, attempt: payload.attempt, hop: payload.hop };
+    const run = this.options.runs.get(payload.runId);
+    const route = routeToken(payload, this.options.owner, run !== undefined, now, settings);
+    this.route = route.kind;
+    this.log.debug(`continuation job routed: ${route.kind}`, { run: payload.runId, hop: payload.hop });
+    switch (route.kind) {
+      case 'start':
+        return this.startAndWait(basis, undefined, settings, context, data.continuationToken);
+      case 'resume':
+        return this.startAndWait(basis, payload.state, settings, context, data.continuationToken);
+      case 'own': {
+        const mine = run as Run;
+        mine.lastSeenAt = now;
+        this.onWorkspace(mine.workspace.root);
+        return this.waitAndReport(mine, settings, context);
+      }
+      case 'lost':
+        throw new JobFailure('SystemUnavailable', `this worker (pid ${process.pid}) no longer holds run ${payload.runId}; its tool is gone. Run the action again.`);
+      case 'hand-back':
+        // Another live worker owns the tool: hold the job a while (so hand-backs do not spin),
+        // then give the same token back; its owner reports when one of these jobs reaches it.
+        await this.pause(route.holdMs);
+        return { kind: 'success', result: { continuationToken: data.continuationToken } };
+      case 'owner-gone':
+        if (route.restart) {
+          this.log.warn(`the worker running run ${payload.runId} stopped reporting; restarting it here (the executor is restartable)`, { silentMs: route.silentMs });
+          return this.startAndWait({ ...basis, attempt: basis.attempt + 1, startedAt: basis.startedAt }, undefined, settings, context);
+        }
+        throw new JobFailure('SystemUnavailable', ownerGoneMessage(payload, route.silentMs));
+    }
+  }
+
+  /** A continuation result for `basis` at the next hop; the signer enforces the size limit. */
+  private hop(basis: Basis, phase: RunPhase, owner: OwnerId | undefined, outcome: Extract<JobOutcome, { status: 'in-progress' }>, context: ResultContext): PendingResult {
+    const now = this.now();
+    const sign = (state: unknown) => {
+      const payload: TokenPayload = {
+        actionType: this.type.selected.label,
+        binding: bindingOf(this.data),
+        runId: basis.runId,
+        phase,
+        ...(owner ? { owner } : {}),
+        startedAt: basis.startedAt,
+        deadline: basis.deadline,
+        lastOwnerReport: now,
+        hop: basis.hop + 1,
+        attempt: basis.attempt,
+        ...(state !== undefined ? { state } : {}),
+      };
+      return signToken(payload, this.options.tokenKey, this.type.selected.executor.plugin);
+    };
+    return continuation(outcome, context, sign);
+  }
+
+  private async pause(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      const signal = this.signal;
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    });
+    this.throwIfAborted();
+  }
+
+  /** Starts the tool here (this worker becomes the run's owner), then waits as the owner does. */
+  private async startAndWait(basis: Basis, state: unknown, settings: LongRunSettings, context: () => ResultContext, token?: string): Promise<PendingResult> {
+    const data = this.data;
+    if (this.options.runs.activeCount() >= this.options.maxRuns) {
+      // Every slot runs a tool already: leave the start to another worker (or to us, later).
+      this.route = 'hand-back';
+      await this.pause(settings.handBackHoldMs);
+      if (token !== undefined) return { kind: 'success', result: { continuationToken: token } };
+      return this.hop(basis, 'start', undefined, { status: 'in-progress', state: undefined, summary: 'waiting for a free worker', externalExecutionId: basis.runId }, context());
     }
     const workspace = await createWorkspace(
       this.options.workDir,
-      this.polled.id,
+      `run-${basis.runId}`,
       data.inputArtifacts.map((artifact) => artifact.name),
       data.outputArtifacts.map((artifact) => artifact.name),
     );
-    this.throwIfAborted();
-
-    if (data.inputArtifacts.length) {
-      await this.s3Phase(async () => {
-        for (const artifact of data.inputArtifacts) {
-          this.throwIfAborted();
-          const directory = workspace.inputs[artifact.name] as string;
-          const got = await this.withCredentials((target) => this.options.transfer.downloadAndExtract(target, directory, this.options.extractLimits ?? DEFAULT_EXTRACT_LIMITS, this.signal), artifact);
-          this.log.debug('input artifact extracted', { artifact: artifact.name, files: got.files, bytes: got.bytes });
-        }
-      });
+    this.onWorkspace(workspace.root);
+    try {
+      this.throwIfAborted();
+      if (data.inputArtifacts.length) {
+        await this.s3Phase(async () => {
+          for (const artifact of data.inputArtifacts) {
+            this.throwIfAborted();
+            const directory = workspace.inputs[artifact.name] as string;
+            const got = await this.withCredentials((target) => this.options.transfer.downloadAndExtract(target, directory, this.options.extractLimits ?? DEFAULT_EXTRACT_LIMITS, this.signal), artifact);
+            this.log.debug('input artifact extracted', { artifact: artifact.name, files: got.files, bytes: got.bytes });
+          }
+        });
+      }
+    } catch (error) {
+      await this.dropWorkspace(workspace.root);
+      throw error;
     }
-
-    const outcome = await this.execute({
+    const now = this.now();
+    const controller = new AbortController();
+    const run: Run = {
+      runId: basis.runId,
+      actionType: this.type.selected.label,
+      startedAt: basis.startedAt,
+      deadline: basis.deadline,
+      attempt: basis.attempt,
+      workspace,
+      controller,
+      settled: undefined as unknown as Promise<RunEnd>,
+      lastReportAt: now,
+      hop: basis.hop,
+      progress: {},
+      lastSeenAt: now,
+    };
+    const deadlineTimer = setTimeout(
+      () => controller.abort(new JobFailure('JobFailed', `the run did not finish within ${formatDuration(basis.deadline - basis.startedAt)} (the worker's --job-timeout, counted across ${run.hop} continuation jobs); it was stopped`)),
+      Math.max(0, basis.deadline - now),
+    );
+    deadlineTimer.unref();
+    const job: ExecutorJob = {
       identity: {
         jobId: this.polled.id,
         pipeline: data.pipeline,
@@ -243,18 +378,112 @@ class RunningJob {
       configuration: data.configuration,
       workspace,
       state,
-      signal: this.signal,
+      signal: controller.signal,
       secrets: this.type.selected.secretProperties.map((name) => data.configuration[name] ?? '').filter(Boolean),
-      log: this.log,
+      log: progressTap(this.log, run),
+    };
+    (run as { settled: Promise<RunEnd> }).settled = this.executeRun(job, controller.signal).then((end) => {
+      clearTimeout(deadlineTimer);
+      run.ended = end;
+      return end;
     });
+    this.options.runs.add(run);
+    return this.waitAndReport(run, settings, context);
+  }
 
-    if (outcome.status === 'failed') return failure(outcome.failureType ?? 'JobFailed', outcome.message, context(), outcome.externalExecutionId);
-    if (outcome.status === 'in-progress') return continuation(outcome, context());
+  /** Runs the executor for a run; never rejects. Gives up `settleMs` after the run's signal aborts. */
+  private async executeRun(job: ExecutorJob, signal: AbortSignal): Promise<RunEnd> {
+    let giveUp: (() => void) | undefined;
+    const abandoned = new Promise<never>((_, reject) => {
+      giveUp = () => {
+        const timer = setTimeout(() => reject(signal.reason instanceof Error ? signal.reason : new JobFailure('SystemUnavailable', 'the run was stopped')), this.options.settleMs);
+        timer.unref();
+      };
+      if (signal.aborted) giveUp();
+      else signal.addEventListener('abort', giveUp, { once: true });
+    });
+    abandoned.catch(() => undefined);
+    try {
+      const value = await Promise.race([Promise.resolve().then(() => this.type.executor(job)), abandoned]);
+      if (signal.aborted) return { error: signal.reason instanceof Error ? signal.reason : new JobFailure('SystemUnavailable', 'the run was stopped') };
+      const checked = checkOutcome(value);
+      if (!checked.ok) return { error: new JobFailure('JobFailed', checked.reason) };
+      return { outcome: checked.outcome };
+    } catch (error) {
+      return { error };
+    } finally {
+      if (giveUp) signal.removeEventListener('abort', giveUp);
+    }
+  }
 
+  /**
+   * The owner holding a job of its run: keeps it until the progress interval since the last report
+   * passes or the run ends. Then reports the end (final result, failure, or the async plugin's
+   * state to resume anywhere), or progress with a token naming this worker as the owner.
+   */
+  private async waitAndReport(run: Run, settings: LongRunSettings, context: () => ResultContext): Promise<PendingResult> {
+    if (!run.ended) {
+      const wait = Math.max(0, run.lastReportAt + settings.progressIntervalMs - this.now());
+      let timer: NodeJS.Timeout | undefined;
+      let onAbort: (() => void) | undefined;
+      await Promise.race([
+        run.settled,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, wait);
+          onAbort = resolve;
+          this.signal.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+      clearTimeout(timer);
+      if (onAbort) this.signal.removeEventListener('abort', onAbort);
+      if (this.signal.aborted && !run.ended) {
+        // The job is being stopped (shutdown, job timeout): the tool stops with it.
+        run.controller.abort(this.signal.reason);
+        await run.settled;
+      }
+    }
+    const basis: Basis = { runId: run.runId, startedAt: run.startedAt, deadline: run.deadline, attempt: run.attempt, hop: run.hop };
+    if (!run.ended) {
+      const now = this.now();
+      const pending = this.hop(basis, 'run', this.options.owner, {
+        status: 'in-progress',
+        state: undefined,
+        summary: progressSummary(run.progress, now - run.startedAt, `${this.options.owner.host} (pid ${this.options.owner.pid})`),
+        ...(run.progress.percent !== undefined ? { percentComplete: run.progress.percent } : {}),
+        externalExecutionId: run.runId,
+      }, context());
+      run.lastReportAt = now;
+      run.hop++;
+      return pending;
+    }
+    this.options.runs.delete(run.runId);
+    const end = run.ended;
+    try {
+      if ('error' in end) throw end.error;
+      const outcome = end.outcome;
+      const linkShown = run.hop > 0;
+      const withId = <T extends { externalExecutionId?: string }>(o: T): T => (o.externalExecutionId === undefined && linkShown ? { ...o, externalExecutionId: run.runId } : o);
+      if (outcome.status === 'failed') return failure(outcome.failureType ?? 'JobFailed', outcome.message, context(), withId(outcome).externalExecutionId);
+      // An async plugin: its state goes in the token and the next job resumes it anywhere.
+      if (outcome.status === 'in-progress') return this.hop(basis, 'resume', undefined, withId(outcome), context());
+      return await this.finishOutputs(run.workspace, withId(outcome), context);
+    } finally {
+      await this.dropWorkspace(run.workspace.root);
+    }
+  }
+
+  private async dropWorkspace(root: string): Promise<void> {
+    if (this.options.keepWorkspaces) return;
+    await rm(root, { recursive: true, force: true, maxRetries: 2 }).catch((error: unknown) => this.log.warn('could not remove the run workspace', { error: describe(error) }));
+  }
+
+  private async finishOutputs(workspace: Workspace, outcome: Extract<JobOutcome, { status: 'succeeded' }>, context: () => ResultContext): Promise<PendingResult> {
+    const data = this.data;
+    this.throwIfAborted();
     // Every declared output must have been produced; an empty folder is a configuration mistake
     // (the executor's outputs mapping does not match the pipeline's output artifacts).
     const missing: string[] = [];
-    for (const artifact of data.outputArtifacts) if (await isEmptyDir(workspace.outputs[artifact.name] as string)) missing.push(artifact.name);
+    for (const artifact of data.outputArtifacts) if (await isEmptyDir(workspace.outputs[artifact.name] ?? '')) missing.push(artifact.name);
     if (missing.length) {
       throw new JobFailure(
         'ConfigurationError',
@@ -272,31 +501,6 @@ class RunningJob {
       });
     }
     return finalSuccess(outcome, context());
-  }
-
-  /** Runs the executor; gives up waiting `settleMs` after the job's signal aborts (a plugin that ignores it). */
-  private async execute(job: ExecutorJob): Promise<JobOutcome> {
-    let giveUp: (() => void) | undefined;
-    const abandoned = new Promise<never>((_, reject) => {
-      giveUp = () => {
-        const timer = setTimeout(() => reject(this.signal.reason instanceof Error ? this.signal.reason : new JobFailure('SystemUnavailable', 'the job was stopped')), this.options.settleMs);
-        timer.unref();
-      };
-      if (this.signal.aborted) giveUp();
-      else this.signal.addEventListener('abort', giveUp, { once: true });
-    });
-    abandoned.catch(() => undefined);
-    let value: unknown;
-    try {
-      value = await Promise.race([Promise.resolve().then(() => this.type.executor(job)), abandoned]);
-    } finally {
-      if (giveUp) this.signal.removeEventListener('abort', giveUp);
-    }
-    // Stopped by the timeout or the shutdown: that, not what the cancelled tool said, is the result.
-    this.throwIfAborted();
-    const checked = checkOutcome(value);
-    if (!checked.ok) throw new JobFailure('JobFailed', checked.reason);
-    return checked.outcome;
   }
 
   private throwIfAborted(): void {
@@ -338,6 +542,14 @@ class RunningJob {
 function isExpiredCredentials(error: unknown): boolean {
   const record = error as { expiredCredentials?: unknown; name?: unknown; Code?: unknown } | undefined;
   return record?.expiredCredentials === true || record?.name === 'ExpiredToken' || record?.Code === 'ExpiredToken';
+}
+
+interface Basis {
+  readonly runId: string;
+  readonly startedAt: number;
+  readonly deadline: number;
+  readonly attempt: number;
+  readonly hop: number;
 }
 
 function describe(error: unknown): string {

@@ -16,6 +16,9 @@ import { failure } from './results.js';
 import { processJob, reportResult, type JobEnd, type JobRunnerOptions, type JobType } from './run-job.js';
 import { JobFailure, type ArtifactTransfer, type ExtractLimits, type JobsApi } from './types.js';
 import { removeWorkspace } from './workspace.js';
+import { randomTokenKey, tokenKeyFrom, MIN_KEY_LENGTH, type TokenKey } from './continuation.js';
+import { longRunSettings, newOwnerId, RunRegistry, type LongRunSettings } from './long-run.js';
+import { CpsyncError } from '../util/errors.js';
 
 export interface WorkerOptions {
   readonly api: JobsApi;
@@ -36,6 +39,12 @@ export interface WorkerOptions {
   readonly s3Endpoint?: string;
   readonly extractLimits?: ExtractLimits;
   readonly random?: () => number;
+  /** The fleet key for continuation tokens: a key, or text as in settings (`${env:NAME}` resolved
+   *  from `env`). Unset: a per-worker random key, with a warning. */
+  readonly tokenKey?: TokenKey | string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Overrides of every type's long-run settings (progress interval, owner timeout...). */
+  readonly longRun?: Partial<LongRunSettings>;
 }
 
 export interface WorkerSummary {
@@ -82,6 +91,16 @@ export function startWorker(options: WorkerOptions): Worker {
     resolve?.();
   };
   let graceTimer: NodeJS.Timeout | undefined;
+  const tokenKey = resolveTokenKey(options.tokenKey, options.env ?? process.env);
+  if (tokenKey.ephemeral) {
+    log.warn('worker.tokenKey is not set: continuation tokens are signed with a key only this worker process knows, so a continuation job picked up by another worker (or by this one after a restart) fails; set worker.tokenKey to ${env:NAME} with the same key on every worker');
+  }
+  const owner = newOwnerId();
+  const runs = new RunRegistry();
+  const settingsOf = (type: JobType) => longRunSettings(type.selected.executor, options.longRun);
+  // After a hand-back, poll that type slowly for a while, so the owner wins the next job; while a
+  // run of ours waits for its continuation job, poll it fast.
+  const coolUntil = new Map<string, number>();
 
   const runner: JobRunnerOptions = {
     api: options.api,
@@ -98,6 +117,11 @@ export function startWorker(options: WorkerOptions): Worker {
     ...(options.s3Endpoint ? { s3Endpoint: options.s3Endpoint } : {}),
     ...(options.extractLimits ? { extractLimits: options.extractLimits } : {}),
     shutdown: shutdown.signal,
+    tokenKey,
+    owner,
+    runs,
+    maxRuns: options.concurrency,
+    ...(options.longRun ? { longRun: options.longRun } : {}),
   };
 
   const sleep = (ms: number) =>
@@ -116,6 +140,7 @@ export function startWorker(options: WorkerOptions): Worker {
       .then((end: JobEnd) => {
         if (!end.acknowledged) return;
         outcomes[end.outcome] = (outcomes[end.outcome] ?? 0) + 1;
+        if (end.handedBack) coolUntil.set(type.selected.label, Date.now() + settingsOf(type).handBackHoldMs);
         if (!end.reported) unreported++;
       })
       .catch((error: unknown) => log.error('unexpected error in the job runner', { job: job.id, error: (error as Error).message }))
@@ -157,7 +182,7 @@ export function startWorker(options: WorkerOptions): Worker {
       }
       if (options.once && (outcome === 'empty' || outcome === 'partial')) {
         // Done when the queue is empty and nothing we run can queue more (continuations).
-        if (running === 0) {
+        if (running === 0 && runs.all().length === 0) {
           if (outcome === 'empty') break;
           continue;
         }
@@ -166,7 +191,10 @@ export function startWorker(options: WorkerOptions): Worker {
       }
       const decision = nextPoll(outcome, streak, options.poll, random);
       streak = decision.streak;
-      if (decision.delayMs > 0) await sleep(decision.delayMs);
+      let delay = decision.delayMs;
+      if (runs.waitingFor(label) > 0) delay = Math.min(delay, options.poll.minMs);
+      else delay = Math.max(delay, (coolUntil.get(label) ?? 0) - Date.now());
+      if (delay > 0) await sleep(delay);
     }
   };
 
@@ -190,6 +218,32 @@ export function startWorker(options: WorkerOptions): Worker {
     }
   };
 
+  // Every few seconds: report held jobs of dead sibling processes on this host (they share the
+  // work folder), and forget runs no continuation job reached for twice the owner timeout.
+  const ownerTimeout = Math.min(...options.types.map((type) => settingsOf(type).ownerTimeoutMs));
+  const maintenance = setInterval(() => {
+    void recoverSiblings().catch((error: unknown) => log.warn('could not check the ledger for stopped workers', { error: (error as Error).message }));
+    for (const run of runs.sweep(Date.now(), 2 * ownerTimeout)) {
+      log.warn(`forgetting run ${run.runId}: none of its continuation jobs reached this worker within twice the owner timeout (another worker failed it); its tool was stopped`);
+      if (!options.keepWorkspaces) void import('node:fs/promises').then(({ rm }) => rm(run.workspace.root, { recursive: true, force: true })).catch(() => undefined);
+    }
+  }, Math.max(250, Math.min(ownerTimeout / 3, 60_000)));
+  maintenance.unref();
+
+  const recoverSiblings = async () => {
+    for (const entry of await ledger.list()) {
+      if (entry.host !== hostname() || entry.pid === process.pid || ownedByLiveWorker(entry)) continue;
+      const entryLog = log.child({ job: entry.jobId, pipeline: entry.pipeline, stage: entry.stage, action: entry.action, actionType: entry.actionType });
+      const pending = entry.state === 'result-computed' && entry.result ? entry.result : entry.state === 'running' ? orphanFailure(entry) : undefined;
+      // Another sibling may be doing the same: whoever removes the entry first reports.
+      if (!(await ledger.remove(entry.jobId).then(() => true, () => false))) continue;
+      if (pending) {
+        entryLog.info('reporting a job a stopped worker on this host left behind');
+        if (await reportResult(options.api, entry.jobId, pending, entryLog)) recovered++;
+      }
+    }
+  };
+
   const done = (async (): Promise<WorkerSummary> => {
     await recover();
     log.info(`worker polling ${options.types.map((type) => type.selected.label + (type.selected.queryParam ? ` (${Object.entries(type.selected.queryParam).map(([k, v]) => `${k}=${v}`).join('')})` : '')).join(', ')}`, {
@@ -199,6 +253,14 @@ export function startWorker(options: WorkerOptions): Worker {
     });
     await Promise.all(options.types.map((type) => pollLoop(type)));
     while (jobs.size) await Promise.all([...jobs]);
+    clearInterval(maintenance);
+    // Tools no held job waits for stop with the worker; their next continuation job goes to
+    // another worker, which fails the run (or restarts it) once the owner timeout passes.
+    for (const run of runs.all()) {
+      if (!run.ended) log.warn(`stopping run ${run.runId}: the worker is stopping`);
+      run.controller.abort(new JobFailure('SystemUnavailable', 'the worker running this build stopped'));
+    }
+    await Promise.race([Promise.all(runs.all().map((run) => run.settled)), new Promise((resolve) => setTimeout(resolve, options.settleMs ?? 5_000).unref())]);
     if (graceTimer) clearTimeout(graceTimer);
     return { outcomes: { ...outcomes }, lostAcknowledgements: metrics.lostAcknowledgements, unreported, recovered };
   })();
@@ -231,4 +293,19 @@ function orphanFailure(entry: LedgerEntry) {
     `the worker running this job stopped (pid ${entry.pid}, host ${entry.host}) before it finished; it was acknowledged at ${entry.acknowledgedAt}. Run the action again.`,
     { secrets: [] },
   );
+}
+
+/** The token key from settings: `${env:NAME}` read from `env`, text used as it is, none → random. */
+export function resolveTokenKey(given: TokenKey | string | undefined, env: Readonly<Record<string, string | undefined>>): TokenKey {
+  if (given === undefined) return randomTokenKey();
+  if (typeof given !== 'string') return given;
+  const reference = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(given.trim());
+  const text = reference ? env[reference[1] as string] : given;
+  if (text === undefined || text === '') {
+    throw new CpsyncError('worker.token-key', `worker.tokenKey refers to the environment variable ${reference?.[1]}, which is not set`, { hint: `export ${reference?.[1]}=<a long random key> (the same on every worker), or remove worker.tokenKey` });
+  }
+  if (text.length < MIN_KEY_LENGTH) {
+    throw new CpsyncError('worker.token-key', `worker.tokenKey is ${text.length} characters; continuation tokens need a key of at least ${MIN_KEY_LENGTH}`, { hint: 'use e.g. `openssl rand -base64 32`' });
+  }
+  return tokenKeyFrom(text);
 }
