@@ -173,6 +173,24 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     load: async () => (await import('./commands/iam-policy.js')).runIamPolicy,
   },
+  {
+    name: 'completion',
+    summary: 'Print a bash or zsh completion script for cpsync.',
+    description:
+      'Prints a completion script generated from the command definitions: commands, each command\'s\n' +
+      'flags, the values of flags that take one of a fixed set (such as --format) and file names for\n' +
+      'plan files. Load it in the current shell with eval (bash) or source (zsh), or save it where the\n' +
+      'shell loads completions from.',
+    positionals: [{ name: 'bash|zsh', description: 'The shell to complete in.' }],
+    flags: [],
+    examples: [
+      'cpsync completion bash > ~/.local/share/bash-completion/completions/cpsync',
+      'eval "$(cpsync completion bash)"',
+      'cpsync completion zsh > "${fpath[1]}/_cpsync"',
+      'source <(cpsync completion zsh)',
+    ],
+    load: async () => (await import('./commands/completion.js')).runCompletion,
+  },
 ];
 
 export { AWS_FLAGS };
