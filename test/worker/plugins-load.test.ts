@@ -115,7 +115,7 @@ describe('loadPlugin: failures', () => {
   };
 
   it('not found: lists every place it looked', async () => {
-    const error = await expectError('deploy-to-moon', 'plugin.not-found', /executor plugin "deploy-to-moon" not found; looked for a bundled plugin \(command\), plugins\/deploy-to-moon\/index\.ts\|\.js\|\.mjs, the npm package "deploy-to-moon" from /);
+    const error = await expectError('deploy-to-moon', 'plugin.not-found', /executor plugin "deploy-to-moon" not found; looked for a bundled plugin \(command, make, junit\), plugins\/deploy-to-moon\/index\.ts\|\.js\|\.mjs, the npm package "deploy-to-moon" from /);
     assert.match(error.hint ?? '', /bundled plugins are command/);
   });
 

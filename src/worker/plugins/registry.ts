@@ -6,6 +6,8 @@
 
 export const BUNDLED_PLUGINS = {
   command: new URL('../../../plugins/command/index.ts', import.meta.url),
+  make: new URL('../../../plugins/make/index.ts', import.meta.url),
+  junit: new URL('../../../plugins/junit/index.ts', import.meta.url),
 } as const satisfies Record<string, URL>;
 
 export type BundledPluginName = keyof typeof BUNDLED_PLUGINS;
