@@ -191,6 +191,37 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     load: async () => (await import('./commands/completion.js')).runCompletion,
   },
+  {
+    name: 'run-job',
+    summary: 'Run one job of an action type locally with its executor plugin: no AWS, outputs in a folder.',
+    description:
+      'For plugin authors. Runs the executor plugin of an action type from actions.yaml on local folders or\n' +
+      'ZIPs as one job would run in a pipeline: the same workspace, plugin host, exec gateway, redaction and\n' +
+      'result checks as `cpsync worker`, continuation hops included (a plugin returning in-progress is called\n' +
+      'again with its state), with no AWS and no endpoint. Configuration is checked against the type\'s\n' +
+      'properties; secret values are accepted and never printed. Progress and tool output go to stderr, the\n' +
+      'result as the job API would receive it to stdout; the outputs land in --output-dir. Exits 0 when the\n' +
+      'job succeeds, 1 otherwise. See docs/plugins.md.',
+    flags: [
+      { name: 'type', type: 'string', valueName: 'CATEGORY/PROVIDER/VERSION', description: 'The action type to run (required), as declared in actions.yaml.' },
+      { name: 'input', type: 'string', multiple: true, valueName: 'NAME=PATH', description: 'An input artifact: a folder (copied) or a .zip (extracted as the worker does).' },
+      { name: 'output', type: 'string', multiple: true, valueName: 'NAME', description: 'An output artifact name (default: as the action in pipelines/*.yaml names them, else Output1..N for the type\'s minimum).' },
+      { name: 'configuration', type: 'string', multiple: true, valueName: 'KEY=VALUE', description: 'An action configuration value, checked against the type\'s properties (--config stays the settings file).' },
+      { name: 'output-dir', type: 'string', valueName: 'DIR', description: 'Where the outputs go, one folder per output artifact (default ./cpsync-run-<timestamp>; must be new or empty).' },
+      { name: 'zip', type: 'boolean', description: 'Also write <output-dir>/<Name>.zip, the archive the worker would upload.' },
+      { name: 'state-file', type: 'string', valueName: 'FILE', description: 'Start as a continuation job with the JSON state in FILE (e.g. the continuation-state.json a stopped run left).' },
+      { name: 'keep-workspace', type: 'boolean', description: 'Keep each hop\'s job workspace in <output-dir>/.workspaces/ (debugging).' },
+      { name: 'max-hops', type: 'string', valueName: 'N', description: 'Stop after N jobs if the plugin is still in progress (default 20).' },
+      { name: 'timeout', type: 'string', valueName: 'DURATION', description: 'Time limit for the whole run, all hops together (default 1h).' },
+      { name: 'hop-delay', type: 'string', valueName: 'DURATION', description: 'Pause between hops, as a worker polls for the next job (default 1s).' },
+    ],
+    examples: [
+      'cpsync run-job --type Build/My-Build-Provider-Name/1 --input MyApp=examples/MyApp --configuration ProjectName=MyBuildProject',
+      'cpsync run-job --type Test/My-Test-Lab/1 --input MyBuiltApp=build.zip --configuration Suite=smoke --configuration ApiToken="$TOKEN" --output-dir out --zip',
+      'cpsync run-job --type Build/My-Build-Provider-Name/1 --input MyApp=app --configuration ProjectName=x --state-file out/continuation-state.json --max-hops 1',
+    ],
+    load: async () => (await import('./commands/run-job.js')).runRunJob,
+  },
 ];
 
 export { AWS_FLAGS };
