@@ -13,7 +13,9 @@ export function parseArgs(
   positionals: readonly PositionalSpec[] = [],
   commandName = 'cpsync',
 ): ParsedArgs {
-  const byName = new Map(flags.map((flag) => [flag.name, flag]));
+  // A command's own flag wins over a global flag of the same name (it comes first in `flags`).
+  const byName = new Map<string, FlagSpec>();
+  for (const flag of flags) if (!byName.has(flag.name)) byName.set(flag.name, flag);
   const byShort = new Map(flags.filter((flag) => flag.short).map((flag) => [flag.short as string, flag]));
   const values: Record<string, string | boolean | string[] | undefined> = {};
   const rest: string[] = [];

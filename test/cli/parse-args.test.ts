@@ -44,6 +44,12 @@ describe('parseArgs', () => {
     assert.throws(() => parseArgs(['stray'], flags), /unexpected argument "stray"/);
   });
 
+  it("lets a command's own flag win over a global flag of the same name", () => {
+    const own: FlagSpec = { name: 'config', type: 'string', multiple: true, description: 'action configuration' };
+    const global: FlagSpec = { name: 'config', type: 'string', description: 'settings file' };
+    assert.deepEqual(parseArgs(['--config', 'A=1', '--config', 'B=2'], [own, global]).flags, { config: ['A=1', 'B=2'] });
+  });
+
   it('checks whole-number flags', () => {
     const args = parseArgs(['--port', '70000'], flags);
     assert.throws(() => integerFlag(args, 'port', 1, 0, 65535), /--port must be a whole number from 0 to 65535, got "70000"/);

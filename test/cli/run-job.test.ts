@@ -113,7 +113,7 @@ describe('cpsync run-job', { concurrency: 2 }, () => {
   it('runs the repository example type on examples/MyApp: make builds, outputs land in the folder with their modes', async () => {
     const out = freshDir('myapp');
     const builtBefore = existsSync(join(REPO_ROOT, 'examples/MyApp/build'));
-    const result = await run(['--type', 'Build/My-Build-Provider-Name/1', '--input', 'MyApp=examples/MyApp', '--configuration', 'ProjectName=LocalProject', '--output-dir', out, '--zip', '--hop-delay', '0s'], REPO_ROOT);
+    const result = await run(['--type', 'Build/My-Build-Provider-Name/1', '--input', 'MyApp=examples/MyApp', '--config', 'ProjectName=LocalProject', '--output-dir', out, '--zip', '--hop-delay', '0s'], REPO_ROOT);
     assert.equal(result.code, 0, both(result));
     // The output is named as pipelines/MyFirstPipeline.yaml names it.
     const hello = join(out, 'MyBuiltApp/hello.sh');
@@ -204,16 +204,18 @@ describe('cpsync run-job', { concurrency: 2 }, () => {
     assert.match(result.stderr, /--input "App" is not Name=path/);
     assert.match(result.stderr, /--input Lib=\.\/no-such-dir: \.\/no-such-dir does not exist/);
     assert.match(result.stderr, /takes exactly 1 input artifact .* got 2/);
-    assert.match(result.stderr, /--configuration ProjectNam: not a configuration property of Build\/Failing-Build\/1 \(did you mean ProjectName\?\)/);
-    assert.match(result.stderr, /--configuration ProjectName=… is required/);
+    assert.match(result.stderr, /--config ProjectNam: not a configuration property of Build\/Failing-Build\/1 \(did you mean ProjectName\?\)/);
+    assert.match(result.stderr, /--config ProjectName=… is required/);
     assert.equal(existsSync(out), false, 'nothing was created');
   });
 
-  it('explains that --config is the settings file, without repeating the value', async () => {
-    const result = await run(['--type', 'Deploy/Secret-Deploy/1', '--config', `ApiToken=${SECRET}`]);
-    assert.equal(result.code, 1);
-    assert.match(result.stderr, /--config names the settings file, not action configuration \(got ApiToken=…\)/);
-    assert.match(result.stderr, /--configuration ApiToken=<value>/);
-    assert.ok(!both(result).includes(SECRET));
+  it('takes --config KEY=VALUE as action configuration, as the issue spells it, and still a settings file otherwise', async () => {
+    const result = await run(['--type', 'Deploy/Secret-Deploy/1', '--config', 'Stage=prod', '--config', `ApiToken=${SECRET}`, '--output-dir', freshDir('config-flag')]);
+    assert.ok(!result.stdout.includes(SECRET) && !result.stderr.includes(SECRET), 'the secret is never printed');
+    assert.match(result.stderr, /configuration: Stage=prod, ApiToken=\*\*\*/);
+    const twoFiles = await run(['--type', 'Deploy/Secret-Deploy/1', '--config', 'a.yaml', '--config', 'b.yaml']);
+    assert.equal(twoFiles.code, 1);
+    assert.match(twoFiles.stderr, /--config names more than one settings file: a\.yaml, b\.yaml/);
   });
+
 });

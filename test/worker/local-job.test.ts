@@ -94,9 +94,9 @@ describe('planLocalJob', () => {
     ['a bad artifact name', { inputs: ['My App=src'] }, /--input My App: the artifact name/],
     ['too many outputs', { outputs: ['A', 'B', 'C'] }, /takes 1 to 2 output artifacts .* got 3/],
     ['an output named like an input', { inputs: ['Src=src'], outputs: ['Src'] }, /--output Src: the artifact name is already used/],
-    ['a configuration key twice', { configuration: ['ProjectName=a', 'ProjectName=b'] }, /--configuration ProjectName is given twice/],
-    ['an empty value', { configuration: ['ProjectName='] }, /--configuration ProjectName: the value .*AWS rejects empty configuration values/],
-    ['an overlong value', { configuration: [`ProjectName=${'x'.repeat(1001)}`] }, /--configuration ProjectName: the value/],
+    ['a configuration key twice', { configuration: ['ProjectName=a', 'ProjectName=b'] }, /--config ProjectName is given twice/],
+    ['an empty value', { configuration: ['ProjectName='] }, /--config ProjectName: the value .*AWS rejects empty configuration values/],
+    ['an overlong value', { configuration: [`ProjectName=${'x'.repeat(1001)}`] }, /--config ProjectName: the value/],
   ];
   for (const [name, flags, expected] of cases) {
     it(`refuses ${name}`, () => assert.match(problemsOf(() => plan(flags, aType(), [], { '/abs/src': 'directory', '/abs/notes.txt': 'other-file' })), expected));

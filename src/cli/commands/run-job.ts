@@ -69,12 +69,13 @@ function readStateFile(path: string, shown: string): { state: unknown } {
 }
 
 export async function runRunJob(context: CommandContext): Promise<number> {
-  // `--config` is every command's settings file; action configuration has its own flag.
-  const settingsFlag = stringFlag(context.args, 'config');
-  if (settingsFlag !== undefined && /^[A-Za-z0-9_-]+=/.test(settingsFlag) && !existsSync(resolve(context.cwd, settingsFlag))) {
-    const key = settingsFlag.slice(0, settingsFlag.indexOf('='));
-    throw new CpsyncError('run-job.config-flag', `--config names the settings file, not action configuration (got ${key}=…)`, { hint: `write --configuration ${key}=<value> (repeatable)` });
-  }
+  // Here `--config` takes action configuration (KEY=VALUE, repeatable), as a pipeline supplies it;
+  // a value that is not KEY=VALUE is still the settings file every other command takes.
+  const configFlags = (context.args.flags.config as string[] | undefined) ?? [];
+  const settingsFiles = configFlags.filter((value) => !/^[^=\s]+=/.test(value) || existsSync(resolve(context.cwd, value)));
+  if (settingsFiles.length > 1) throw new CpsyncError('cli.bad-flag-value', `--config names more than one settings file: ${settingsFiles.join(', ')}`, { hint: 'give action configuration as --config KEY=VALUE and at most one settings file' });
+  const settingsFlag = settingsFiles[0];
+  const configurationValues = [...configFlags.filter((value) => !settingsFiles.includes(value)), ...list(context, 'configuration')];
   const palette = choosePalette({ interactive: Boolean((context.stderr as { isTTY?: boolean }).isTTY), env: context.env, noColor: booleanFlag(context.args, 'no-color') });
   const show = (path: string) => {
     const rel = relative(context.cwd, path);
@@ -89,7 +90,7 @@ export async function runRunJob(context: CommandContext): Promise<number> {
   const settings = project.settings;
   const actionsFile = show(settings.actionsFile);
   const plan = planLocalJob(
-    { type: stringFlag(context.args, 'type'), inputs: list(context, 'input'), outputs: list(context, 'output'), configuration: list(context, 'configuration') },
+    { type: stringFlag(context.args, 'type'), inputs: list(context, 'input'), outputs: list(context, 'output'), configuration: configurationValues },
     { actionTypes: project.actionTypes, pipelineFiles: project.pipelineFiles, actionsFile, resolvePath: (path) => resolve(context.cwd, path), probe },
   );
   const maxHops = integerFlag(context.args, 'max-hops', DEFAULT_MAX_HOPS, 1, 10_000);

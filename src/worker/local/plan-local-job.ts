@@ -115,20 +115,20 @@ export function checkConfiguration(properties: readonly ConfigurationProperty[],
     if (!property) {
       const match = closestMatch(key, names);
       problems.push(
-        `--configuration ${key}: not a configuration property of ${label}${match ? ` (did you mean ${match}?)` : names.length ? ` (its properties: ${names.join(', ')})` : ' (it takes no configuration)'}`,
+        `--config ${key}: not a configuration property of ${label}${match ? ` (did you mean ${match}?)` : names.length ? ` (its properties: ${names.join(', ')})` : ' (it takes no configuration)'}`,
       );
       continue;
     }
     const violation = describeStringViolation(value, RULES.configurationValue);
-    if (violation) problems.push(`--configuration ${key}: the value ${violation}${value === '' ? ' (AWS rejects empty configuration values)' : ''}`);
+    if (violation) problems.push(`--config ${key}: the value ${violation}${value === '' ? ' (AWS rejects empty configuration values)' : ''}`);
     else if (property.queryable) {
       const queryable = describeStringViolation(value, RULES.queryableConfigurationValue);
-      if (queryable) problems.push(`--configuration ${key}: the value of a queryable property ${queryable}`);
+      if (queryable) problems.push(`--config ${key}: the value of a queryable property ${queryable}`);
     }
   }
   for (const property of properties) {
     if (property.required && !Object.hasOwn(configuration, property.name)) {
-      problems.push(`--configuration ${property.name}=… is required by ${label}${property.description ? ` (${property.description})` : ''}`);
+      problems.push(`--config ${property.name}=… is required by ${label}${property.description ? ` (${property.description})` : ''}`);
     }
   }
   return problems;
@@ -193,11 +193,11 @@ export function planLocalJob(flags: LocalJobFlags, context: PlanContext): LocalJ
     const pair = splitPair(text);
     if (!pair) {
       // Only the part before any `=` is repeated: the rest may be a secret.
-      problems.push(`--configuration ${JSON.stringify(text.includes('=') ? `${text.slice(0, text.indexOf('='))}=…` : text)} is not Key=value`);
+      problems.push(`--config ${JSON.stringify(text.includes('=') ? `${text.slice(0, text.indexOf('='))}=…` : text)} is not Key=value`);
       continue;
     }
     if (Object.hasOwn(configuration, pair.name)) {
-      problems.push(`--configuration ${pair.name} is given twice`);
+      problems.push(`--config ${pair.name} is given twice`);
       continue;
     }
     configuration[pair.name] = pair.value;
