@@ -35,7 +35,7 @@ export const configurationPropertySchema = z
     secret: z.boolean().meta({ description: 'Hidden in GetPipeline output; given to workers in job data. Pipelines must use ${env:NAME} for it.' }),
     queryable: z.boolean().optional().meta({ description: 'Workers can poll for jobs by this property\'s value. At most one per type; must be required and not secret.' }),
     description: constrained(RULES.propertyDescription, 'Shown in the console (1-160 characters).').optional(),
-    type: z.enum(CONFIGURATION_PROPERTY_TYPES, { error: `must be one of ${CONFIGURATION_PROPERTY_TYPES.join(', ')}` }).optional(),
+    type: z.enum(CONFIGURATION_PROPERTY_TYPES, { error: `must be one of ${CONFIGURATION_PROPERTY_TYPES.join(', ')}` }).meta({ description: 'The type of the value, shown in the console.' }).optional(),
   })
   .meta({ description: 'One configuration property of a custom action type.' });
 
@@ -100,6 +100,7 @@ export const actionTypeSchema = z
     configurationProperties: z
       .array(configurationPropertySchema)
       .max(QUOTAS.configurationPropertiesPerType, { error: `may have at most ${QUOTAS.configurationPropertiesPerType} properties` })
+      .meta({ description: 'The configuration keys pipelines give actions of this type (at most 10).' })
       .optional(),
     inputArtifactDetails: artifactDetails,
     outputArtifactDetails: artifactDetails,

@@ -10,10 +10,10 @@ const duration = z
 
 export const targetSchema = z
   .strictObject({
-    name: z.string().min(1, { error: 'must not be empty' }).regex(/^[A-Za-z0-9._-]+$/, { error: "may only contain letters, digits, '.', '-' and '_'" }),
-    region: z.string().min(RULES.region.min, { error: `must be at least ${RULES.region.min} characters` }).max(RULES.region.max).optional(),
-    profile: z.string().min(1).optional(),
-    roleArn: z.string().regex(RULES.roleArn.pattern, { error: 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)' }).optional(),
+    name: z.string().min(1, { error: 'must not be empty' }).regex(/^[A-Za-z0-9._-]+$/, { error: "may only contain letters, digits, '.', '-' and '_'" }).meta({ description: 'Name used by --target and in plans.' }),
+    region: z.string().min(RULES.region.min, { error: `must be at least ${RULES.region.min} characters` }).max(RULES.region.max).meta({ description: 'AWS Region (default: AWS_REGION).' }).optional(),
+    profile: z.string().min(1).meta({ description: 'Shared-config profile (default: AWS_PROFILE).' }).optional(),
+    roleArn: z.string().regex(RULES.roleArn.pattern, { error: 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)' }).meta({ description: 'Role to assume for this target.' }).optional(),
     endpointUrl: z.url({ protocol: /^https?$/, error: 'must be an http or https URL such as http://127.0.0.1:4599' }).optional(),
   })
   .meta({ description: 'An account and Region to reconcile.' });

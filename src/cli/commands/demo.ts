@@ -4,6 +4,7 @@
 // and the worker running the repository's own actions.yaml with the bundled plugins, while a new
 // version of examples/MyApp goes through the pipeline.
 
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -204,6 +205,8 @@ async function startDemoWorker(env: NodeJS.ProcessEnv, cwd: string, workDir: str
     poll: { minMs: 200, maxMs: 1_000 },
     workDir,
     graceMs: 5_000,
+    // One worker in one process: a key of its own signs its continuation tokens.
+    tokenKey: randomBytes(32).toString('hex'),
     log,
     ...(config.s3Endpoint ? { s3Endpoint: config.s3Endpoint } : {}),
   });

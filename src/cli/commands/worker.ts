@@ -107,6 +107,9 @@ export async function runWorker(context: CommandContext): Promise<number> {
       once: booleanFlag(context.args, 'once'),
       log,
       metrics,
+      // Shared by the fleet so any worker can verify the continuation tokens another one signed.
+      ...(settings.worker.tokenKey ? { tokenKey: settings.worker.tokenKey } : {}),
+      env: context.env,
       ...(clientConfig.s3Endpoint ? { s3Endpoint: clientConfig.s3Endpoint } : {}),
     });
     let received = 0;
