@@ -121,10 +121,17 @@ describe('cpsync worker (child process)', () => {
   });
 
   it('refuses an unknown plugin and bad plugin options, naming actions.yaml and the type (exit 1)', async () => {
+    // An unknown plugin is a configuration problem, found (with its position) before anything else.
     const dir = makeProject({ 'actions.yaml': actionsYaml(['x'], 'no-such-plugin') });
     const result = await runCli(['worker', '--once', '--endpoint-url', 'http://127.0.0.1:9'], { cwd: dir, env: { AWS_REGION: 'us-east-1' } });
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /actions\.yaml, action type Build\/Local-Build\/1: .*no-such-plugin/);
+    assert.match(result.stderr, /actions\.yaml:\d+:\d+: error: executor plugin "no-such-plugin" not found/);
+    assert.match(result.stderr, /the worker did not start/);
+    // Options the plugin's own schema refuses are named with the file and the type.
+    const badOptions = makeProject({ 'actions.yaml': actionsYaml([]) });
+    const refused = await runCli(['worker', '--once', '--endpoint-url', 'http://127.0.0.1:9'], { cwd: badOptions, env: { AWS_REGION: 'us-east-1' } });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /actions\.yaml, action type Build\/Local-Build\/1: executor\.options\.argv/);
   });
 
   it('refuses a type that does not exist in the account, hinting cpsync apply (exit 1)', async () => {
