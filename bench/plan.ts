@@ -16,6 +16,7 @@
 // the project differ only in MyBuildStage's ProjectName; each timed round plans and applies the
 // other copy, so every apply updates (UpdatePipeline + TagResource) all 200 pipelines.
 
+import { myFirstPipeline as guidePipeline } from '../src/examples/my-first-pipeline.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -151,39 +152,7 @@ function writeProject(dir: string, projectName: string): string {
 
 /** The AWS guide's MyFirstPipeline under another name. */
 function myFirstPipeline(name: string): PipelineDeclaration {
-  return {
-    name,
-    roleArn: ROLE_ARN,
-    artifactStore: { type: 'S3', location: ARTIFACT_BUCKET },
-    pipelineType: 'V2',
-    executionMode: 'SUPERSEDED',
-    stages: [
-      {
-        name: 'Source',
-        actions: [
-          {
-            name: 'Source',
-            actionTypeId: { category: 'Source', owner: 'AWS', provider: 'S3', version: '1' },
-            configuration: { S3Bucket: SOURCE_BUCKET, S3ObjectKey: 'SampleApp_Linux.zip', PollForSourceChanges: 'false' },
-            outputArtifacts: [{ name: 'MyApp' }],
-            runOrder: 1,
-          },
-        ],
-      },
-      {
-        name: 'Staging',
-        actions: [
-          {
-            name: 'Deploy-CodeDeploy-Application',
-            actionTypeId: { category: 'Deploy', owner: 'AWS', provider: 'CodeDeploy', version: '1' },
-            configuration: { ApplicationName: 'CodePipelineDemoApplication', DeploymentGroupName: 'CodePipelineDemoFleet' },
-            inputArtifacts: [{ name: 'MyApp' }],
-            runOrder: 1,
-          },
-        ],
-      },
-    ],
-  };
+  return guidePipeline({ name, roleArn: ROLE_ARN, artifactBucket: ARTIFACT_BUCKET, sourceBucket: SOURCE_BUCKET, sourceKey: 'SampleApp_Linux.zip' });
 }
 
 async function inFlight<T>(items: readonly T[], parallel: number, work: (item: T) => Promise<unknown>): Promise<void> {

@@ -1,3 +1,4 @@
+import { parseDuration } from '../util/duration.js';
 import { CpsyncError } from '../util/errors.js';
 import { closestMatch } from '../util/suggest.js';
 import type { FlagSpec, ParsedArgs, PositionalSpec } from './spec.js';
@@ -116,6 +117,17 @@ export function integerFlag(args: ParsedArgs, name: string, fallback: number, mi
     throw new CpsyncError('cli.bad-flag-value', `--${name} must be a whole number from ${min} to ${max}, got "${text}"`);
   }
   return Number(text);
+}
+
+/** Reads a duration flag (500ms, 30s, 15m, 1h) in milliseconds. */
+export function durationFlag(args: ParsedArgs, name: string, fallback: number): number {
+  const text = stringFlag(args, name);
+  if (text === undefined) return fallback;
+  try {
+    return parseDuration(text);
+  } catch {
+    throw new CpsyncError('cli.bad-flag-value', `--${name} must be a duration such as 500ms, 30s, 15m or 1h, got "${text}"`, { hint: `write e.g. --${name} 30s` });
+  }
 }
 
 export function stringFlag(args: ParsedArgs, name: string): string | undefined {

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { CreatePipelineCommand, type PipelineDeclaration } from '@aws-sdk/client-codepipeline';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { COMMANDS } from '../../src/cli/commands.js';
+import { myFirstPipeline as guidePipeline } from '../../src/examples/my-first-pipeline.js';
 import { parseArgs } from '../../src/cli/parse-args.js';
 import { renderFatal } from '../../src/cli/render-error.js';
 import { GLOBAL_FLAGS, type CommandContext } from '../../src/cli/spec.js';
@@ -88,39 +89,7 @@ export const ARTIFACT_BUCKET = 'codepipeline-us-east-1-1234567890';
 
 /** The AWS guide's MyFirstPipeline: an S3 source producing MyApp, then Staging deploying it. */
 export function myFirstPipeline(name = 'MyFirstPipeline'): PipelineDeclaration {
-  return {
-    name,
-    roleArn: ROLE_ARN,
-    artifactStore: { type: 'S3', location: ARTIFACT_BUCKET },
-    pipelineType: 'V2',
-    executionMode: 'SUPERSEDED',
-    stages: [
-      {
-        name: 'Source',
-        actions: [
-          {
-            name: 'Source',
-            actionTypeId: { category: 'Source', owner: 'AWS', provider: 'S3', version: '1' },
-            configuration: { S3Bucket: 'awscodepipeline-demobucket-example', S3ObjectKey: 'SampleApp_Linux.zip', PollForSourceChanges: 'false' },
-            outputArtifacts: [{ name: 'MyApp' }],
-            runOrder: 1,
-          },
-        ],
-      },
-      {
-        name: 'Staging',
-        actions: [
-          {
-            name: 'Deploy-CodeDeploy-Application',
-            actionTypeId: { category: 'Deploy', owner: 'AWS', provider: 'CodeDeploy', version: '1' },
-            configuration: { ApplicationName: 'CodePipelineDemoApplication', DeploymentGroupName: 'CodePipelineDemoFleet' },
-            inputArtifacts: [{ name: 'MyApp' }],
-            runOrder: 1,
-          },
-        ],
-      },
-    ],
-  };
+  return guidePipeline({ name, artifactBucket: ARTIFACT_BUCKET, sourceBucket: 'awscodepipeline-demobucket-example', sourceKey: 'SampleApp_Linux.zip', roleArn: ROLE_ARN });
 }
 
 export async function createMyFirstPipeline(t: TestEndpoint, name = 'MyFirstPipeline'): Promise<void> {

@@ -9,9 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PipelineDeclaration } from '@aws-sdk/client-codepipeline';
 import { loadProject } from '../../config/load.js';
-import type { LocalEndpoint } from '../../emulator/index.js';
+import { myFirstPipeline } from '../../examples/my-first-pipeline.js';
 import { CpsyncError, describeError } from '../../util/errors.js';
 import { formatDuration } from '../../util/duration.js';
 import { booleanFlag, stringFlag } from '../parse-args.js';
@@ -62,7 +61,7 @@ export async function runDemo(context: CommandContext): Promise<number> {
     step(2, `Before cpsync: the AWS guide's ${PIPELINE}, made by hand: Source (S3, produces MyApp) → Staging (CodeDeploy)`);
     await s3.send(new s3sdk.CreateBucketCommand({ Bucket: ARTIFACT_BUCKET }));
     await s3.send(new s3sdk.CreateBucketCommand({ Bucket: SOURCE_BUCKET }));
-    await codepipeline.send(new sdk.CreatePipelineCommand({ pipeline: myFirstPipeline() }));
+    await codepipeline.send(new sdk.CreatePipelineCommand({ pipeline: myFirstPipeline({ name: PIPELINE, artifactBucket: ARTIFACT_BUCKET, kmsKeyArn: KMS_KEY, sourceBucket: SOURCE_BUCKET, sourceKey: SOURCE_KEY }) }));
     say(`   created ${PIPELINE}, its artifact bucket ${ARTIFACT_BUCKET} (SSE-KMS) and the source bucket ${SOURCE_BUCKET}`);
 
     // The reviewed-plan flow CI uses: save the plan, then apply exactly it.
@@ -136,41 +135,6 @@ function indent(stream: NodeJS.WritableStream): NodeJS.WritableStream {
   return { write } as unknown as NodeJS.WritableStream;
 }
 
-function myFirstPipeline(): PipelineDeclaration {
-  return {
-    name: PIPELINE,
-    roleArn: 'arn:aws:iam::123456789012:role/AWS-CodePipeline-Service',
-    artifactStore: { type: 'S3', location: ARTIFACT_BUCKET, encryptionKey: { id: KMS_KEY, type: 'KMS' } },
-    pipelineType: 'V2',
-    executionMode: 'SUPERSEDED',
-    stages: [
-      {
-        name: 'Source',
-        actions: [
-          {
-            name: 'Source',
-            actionTypeId: { category: 'Source', owner: 'AWS', provider: 'S3', version: '1' },
-            configuration: { S3Bucket: SOURCE_BUCKET, S3ObjectKey: SOURCE_KEY, PollForSourceChanges: 'false' },
-            outputArtifacts: [{ name: 'MyApp' }],
-            runOrder: 1,
-          },
-        ],
-      },
-      {
-        name: 'Staging',
-        actions: [
-          {
-            name: 'Deploy-CodeDeploy-Application',
-            actionTypeId: { category: 'Deploy', owner: 'AWS', provider: 'CodeDeploy', version: '1' },
-            configuration: { ApplicationName: 'CodePipelineDemoApplication', DeploymentGroupName: 'CodePipelineDemoFleet' },
-            inputArtifacts: [{ name: 'MyApp' }],
-            runOrder: 1,
-          },
-        ],
-      },
-    ],
-  };
-}
 
 async function uploadSample(s3: import('@aws-sdk/client-s3').S3Client, s3sdk: typeof import('@aws-sdk/client-s3')): Promise<void> {
   const { zipDirectory } = await import('../../worker/artifacts/index.js');

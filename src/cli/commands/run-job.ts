@@ -11,14 +11,13 @@ import { hasErrors } from '../../config/problems.js';
 import { choosePalette } from '../../render/palette.js';
 import { renderProblems } from '../../render/problems.js';
 import { renderLocalJobEvent, renderLocalJobHeader, renderLocalJobResult } from '../../render/local-job.js';
-import { parseDuration } from '../../util/duration.js';
 import { CpsyncError, describeError } from '../../util/errors.js';
 import { createRedactor } from '../../worker/redact.js';
 import { loadPlugin } from '../../worker/plugins/load.js';
 import { preparePlugin } from '../../worker/plugins/host.js';
 import { planLocalJob, type PathKind } from '../../worker/local/plan-local-job.js';
 import { runLocalJob } from '../../worker/local/run-local-job.js';
-import { booleanFlag, integerFlag, stringFlag } from '../parse-args.js';
+import { booleanFlag, durationFlag, integerFlag, stringFlag } from '../parse-args.js';
 import type { CommandContext } from '../spec.js';
 
 export const DEFAULT_MAX_HOPS = 20;
@@ -29,15 +28,6 @@ export const STATE_FILE_NAME = 'continuation-state.json';
 
 const list = (context: CommandContext, flag: string) => (context.args.flags[flag] as string[] | undefined) ?? [];
 
-function durationFlag(context: CommandContext, flag: string, fallback: number): number {
-  const text = stringFlag(context.args, flag);
-  if (text === undefined) return fallback;
-  try {
-    return parseDuration(text);
-  } catch {
-    throw new CpsyncError('cli.bad-flag-value', `--${flag} must be a duration such as 500ms, 30s, 15m or 1h, got "${text}"`, { hint: `write e.g. --${flag} 30s` });
-  }
-}
 
 function probe(path: string): PathKind {
   try {
@@ -94,8 +84,8 @@ export async function runRunJob(context: CommandContext): Promise<number> {
     { actionTypes: project.actionTypes, pipelineFiles: project.pipelineFiles, actionsFile, resolvePath: (path) => resolve(context.cwd, path), probe },
   );
   const maxHops = integerFlag(context.args, 'max-hops', DEFAULT_MAX_HOPS, 1, 10_000);
-  const timeoutMs = durationFlag(context, 'timeout', DEFAULT_TIMEOUT_MS);
-  const hopDelayMs = durationFlag(context, 'hop-delay', DEFAULT_HOP_DELAY_MS);
+  const timeoutMs = durationFlag(context.args, 'timeout', DEFAULT_TIMEOUT_MS);
+  const hopDelayMs = durationFlag(context.args, 'hop-delay', DEFAULT_HOP_DELAY_MS);
   const stateFlag = stringFlag(context.args, 'state-file');
   const initialState = stateFlag === undefined ? undefined : readStateFile(resolve(context.cwd, stateFlag), stateFlag);
 

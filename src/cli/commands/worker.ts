@@ -10,21 +10,11 @@ import { hasErrors } from '../../config/problems.js';
 import { choosePalette } from '../../render/palette.js';
 import { renderProblems } from '../../render/problems.js';
 import { CpsyncError } from '../../util/errors.js';
-import { parseDuration } from '../../util/duration.js';
-import { booleanFlag, integerFlag, stringFlag } from '../parse-args.js';
+import { booleanFlag, durationFlag, integerFlag, stringFlag } from '../parse-args.js';
 import type { CommandContext } from '../spec.js';
 import type { ActionTypeRef, JobsApi } from '../../worker/types.js';
 import type { SelectedType } from '../../worker/select-types.js';
 
-function durationFlag(context: CommandContext, flag: string, fallback: number): number {
-  const text = stringFlag(context.args, flag);
-  if (text === undefined) return fallback;
-  try {
-    return parseDuration(text);
-  } catch {
-    throw new CpsyncError('cli.bad-flag-value', `--${flag} must be a duration such as 500ms, 30s, 15m or 1h, got "${text}"`, { hint: `write e.g. --${flag} 30s` });
-  }
-}
 
 const list = (context: CommandContext, flag: string) => (context.args.flags[flag] as string[] | undefined) ?? [];
 
@@ -49,11 +39,11 @@ export async function runWorker(context: CommandContext): Promise<number> {
   const selection = selectActionTypes(project.actionTypes, { providers: list(context, 'provider'), categories: list(context, 'category'), queries: list(context, 'query') }, actionsFile);
 
   const concurrency = integerFlag(context.args, 'concurrency', settings.worker.concurrency, 1, 1000);
-  const pollMin = durationFlag(context, 'poll-min', settings.worker.pollIntervalMinMs);
-  const pollMax = durationFlag(context, 'poll-max', Math.max(settings.worker.pollIntervalMaxMs, pollMin));
+  const pollMin = durationFlag(context.args, 'poll-min', settings.worker.pollIntervalMinMs);
+  const pollMax = durationFlag(context.args, 'poll-max', Math.max(settings.worker.pollIntervalMaxMs, pollMin));
   if (pollMin > pollMax) throw new CpsyncError('cli.bad-flag-value', `--poll-min (${pollMin} ms) is longer than --poll-max (${pollMax} ms)`, { hint: 'the minimum poll interval must not exceed the maximum' });
-  const graceMs = durationFlag(context, 'grace', settings.worker.graceMs);
-  const jobTimeoutMs = durationFlag(context, 'job-timeout', 60 * 60 * 1000);
+  const graceMs = durationFlag(context.args, 'grace', settings.worker.graceMs);
+  const jobTimeoutMs = durationFlag(context.args, 'job-timeout', 60 * 60 * 1000);
   const workDir = resolve(context.cwd, stringFlag(context.args, 'work-dir') ?? settings.worker.workDir);
   const metricsPort = stringFlag(context.args, 'metrics-port') === undefined ? undefined : integerFlag(context.args, 'metrics-port', 0, 0, 65535);
   const logFormat = stringFlag(context.args, 'log-format') ?? 'auto';
