@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -25,6 +25,17 @@ describe('cpsync demo (npm start)', () => {
     const after = readdirSync(tmpdir()).filter((name) => name.startsWith('cpsync-demo-') && !name.startsWith('cpsync-demo-test-')).length;
     assert.equal(after, before);
     assert.deepEqual(readdirSync(folder), []);
+  });
+
+  it('says clearly that the release failed, and exits 1, when the build breaks', async () => {
+    // A `make` that fails, first on PATH: the custom build action's tool breaks.
+    const bin = mkdtempSync(join(tmpdir(), 'cpsync-demo-test-bin-'));
+    writeFileSync(join(bin, 'make'), '#!/bin/sh\necho "make: *** [Makefile:9: build] Error 2" >&2\nexit 2\n', { mode: 0o755 });
+    const result = await runCli(['demo'], { env: { PATH: `${bin}:${process.env.PATH ?? ''}` } });
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    assert.match(result.stdout, /MyBuildStage\/MyBuildCustomAction: Failed/);
+    assert.match(result.stdout, /Result: the release stopped \(Failed\)/);
+    assert.match(result.stdout, /Error 2/);
   });
 
   it('keeps its state with --data', async () => {
