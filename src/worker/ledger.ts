@@ -23,6 +23,9 @@ export interface LedgerEntry {
   readonly host: string;
   readonly state: 'running' | 'result-computed' | 'reported';
   readonly result?: PendingResult;
+  /** What to report if this worker dies while the job is running: set when nothing local would be
+   *  lost (a hand-back hold, an async plugin's resume), so another worker can carry on. */
+  readonly fallback?: PendingResult;
 }
 
 const FILE = /^([A-Za-z0-9-]+)\.json$/;

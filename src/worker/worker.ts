@@ -11,6 +11,7 @@ import { formatDuration } from '../util/duration.js';
 import { ownedByLiveWorker, Ledger, type LedgerEntry } from './ledger.js';
 import type { Logger } from './logger.js';
 import { WorkerMetrics } from './metrics.js';
+import { JobBoard } from './job-board.js';
 import { batchSize, nextPoll, pollOutcome, type PollBounds, type PollOutcome } from './poll-schedule.js';
 import { failure } from './results.js';
 import { processJob, reportResult, type JobEnd, type JobRunnerOptions, type JobType } from './run-job.js';
@@ -45,6 +46,8 @@ export interface WorkerOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Overrides of every type's long-run settings (progress interval, owner timeout...). */
   readonly longRun?: Partial<LongRunSettings>;
+  /** The job pages' registry (serve it with serveMetrics); one is made when not given. */
+  readonly jobBoard?: JobBoard;
 }
 
 export interface WorkerSummary {
@@ -59,6 +62,8 @@ export interface WorkerSummary {
 
 export interface Worker {
   readonly metrics: WorkerMetrics;
+  /** Current and recent runs, for the job pages. */
+  readonly jobs: JobBoard;
   /** Resolves when polling has stopped and every job has been reported (or left in the ledger). */
   readonly done: Promise<WorkerSummary>;
   /** Stops polling and drains; `immediate` aborts running jobs at once. `reason` goes in messages. */
@@ -97,6 +102,7 @@ export function startWorker(options: WorkerOptions): Worker {
   }
   const owner = newOwnerId();
   const runs = new RunRegistry();
+  const board = options.jobBoard ?? new JobBoard();
   const settingsOf = (type: JobType) => longRunSettings(type.selected.executor, options.longRun);
   // After a hand-back, poll that type slowly for a while, so the owner wins the next job; while a
   // run of ours waits for its continuation job, poll it fast.
@@ -122,6 +128,7 @@ export function startWorker(options: WorkerOptions): Worker {
     runs,
     maxRuns: options.concurrency,
     ...(options.longRun ? { longRun: options.longRun } : {}),
+    board,
   };
 
   const sleep = (ms: number) =>
@@ -203,7 +210,7 @@ export function startWorker(options: WorkerOptions): Worker {
     for (const entry of entries) {
       if (ownedByLiveWorker(entry)) continue;
       const entryLog = log.child({ job: entry.jobId, pipeline: entry.pipeline, stage: entry.stage, action: entry.action, actionType: entry.actionType });
-      const pending = entry.state === 'result-computed' && entry.result ? entry.result : entry.state === 'running' ? orphanFailure(entry) : undefined;
+      const pending = entry.state === 'result-computed' && entry.result ? entry.result : entry.state === 'running' ? (entry.fallback ?? orphanFailure(entry)) : undefined;
       if (pending) {
         entryLog.info(entry.state === 'running' ? 'reporting a job a stopped worker left running' : 'sending a result a previous run computed but did not report');
         const sent = await reportResult(options.api, entry.jobId, pending, entryLog);
@@ -224,6 +231,7 @@ export function startWorker(options: WorkerOptions): Worker {
   const maintenance = setInterval(() => {
     void recoverSiblings().catch((error: unknown) => log.warn('could not check the ledger for stopped workers', { error: (error as Error).message }));
     for (const run of runs.sweep(Date.now(), 2 * ownerTimeout)) {
+      board.finish(run.runId, 'stopped', 'no continuation job of this run reached this worker within twice the owner timeout; its tool was stopped');
       log.warn(`forgetting run ${run.runId}: none of its continuation jobs reached this worker within twice the owner timeout (another worker failed it); its tool was stopped`);
       if (!options.keepWorkspaces) void import('node:fs/promises').then(({ rm }) => rm(run.workspace.root, { recursive: true, force: true })).catch(() => undefined);
     }
@@ -234,7 +242,7 @@ export function startWorker(options: WorkerOptions): Worker {
     for (const entry of await ledger.list()) {
       if (entry.host !== hostname() || entry.pid === process.pid || ownedByLiveWorker(entry)) continue;
       const entryLog = log.child({ job: entry.jobId, pipeline: entry.pipeline, stage: entry.stage, action: entry.action, actionType: entry.actionType });
-      const pending = entry.state === 'result-computed' && entry.result ? entry.result : entry.state === 'running' ? orphanFailure(entry) : undefined;
+      const pending = entry.state === 'result-computed' && entry.result ? entry.result : entry.state === 'running' ? (entry.fallback ?? orphanFailure(entry)) : undefined;
       // Another sibling may be doing the same: whoever removes the entry first reports.
       if (!(await ledger.remove(entry.jobId).then(() => true, () => false))) continue;
       if (pending) {
@@ -258,6 +266,7 @@ export function startWorker(options: WorkerOptions): Worker {
     // another worker, which fails the run (or restarts it) once the owner timeout passes.
     for (const run of runs.all()) {
       if (!run.ended) log.warn(`stopping run ${run.runId}: the worker is stopping`);
+      board.finish(run.runId, 'stopped', 'the worker running it stopped');
       run.controller.abort(new JobFailure('SystemUnavailable', 'the worker running this build stopped'));
     }
     await Promise.race([Promise.all(runs.all().map((run) => run.settled)), new Promise((resolve) => setTimeout(resolve, options.settleMs ?? 5_000).unref())]);
@@ -272,6 +281,7 @@ export function startWorker(options: WorkerOptions): Worker {
 
   return {
     metrics,
+    jobs: board,
     done,
     stop(immediate = false, reason = 'the worker was asked to stop') {
       if (!stopping) {
