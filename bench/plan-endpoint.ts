@@ -6,8 +6,9 @@
 // It is `startLocalEndpoint()` as `cpsync local --data DATA_DIR --fault '*:latency=<LATENCY_MS>ms'`
 // starts it, plus a request log kept through Node's `http.server.*` diagnostics channels (nothing in
 // src/ is changed for it): requests per operation and the most requests in flight at once. The
-// parent asks for it with the IPC message `{ type: 'stats', reset?: boolean }`; the answer is a
-// `{ type: 'stats', ... }` message. The first message sent is `{ type: 'ready', url }`.
+// parent asks for it with the IPC message `{ type: 'stats', reset?: boolean, timeline?: boolean }`;
+// the answer is a `{ type: 'stats', ... }` message (with `timeline: true`, also when each request
+// arrived). The first message sent is `{ type: 'ready', url }`. bench/worker.ts uses it too.
 
 import { subscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
@@ -20,6 +21,8 @@ export interface EndpointStats {
   readonly total: number;
   /** The most requests the endpoint had accepted and not yet answered at any moment. */
   readonly maxInFlight: number;
+  /** With `timeline: true` only: [ms since the last reset, operation] for each request, in order. */
+  readonly timeline?: readonly (readonly [number, string])[];
 }
 
 const [dataDir, latencyText = '0'] = process.argv.slice(2);
@@ -32,6 +35,8 @@ const latencyMs = Number(latencyText);
 let requests = new Map<string, number>();
 let inFlight = 0;
 let maxInFlight = 0;
+let since = performance.now();
+let timeline: [number, string][] = [];
 
 function operationOf(request: IncomingMessage): string {
   const target = request.headers['x-amz-target'];
@@ -43,6 +48,7 @@ function operationOf(request: IncomingMessage): string {
 subscribe('http.server.request.start', (message) => {
   const operation = operationOf((message as { request: IncomingMessage }).request);
   requests.set(operation, (requests.get(operation) ?? 0) + 1);
+  timeline.push([performance.now() - since, operation]);
   inFlight++;
   maxInFlight = Math.max(maxInFlight, inFlight);
 });
@@ -56,17 +62,20 @@ const endpoint = await startLocalEndpoint({
   ...(latencyMs > 0 ? { faults: [{ operation: '*', latencyMs }] } : {}),
 });
 
-process.on('message', (message: { type?: string; reset?: boolean }) => {
+process.on('message', (message: { type?: string; reset?: boolean; timeline?: boolean }) => {
   if (message.type !== 'stats') return;
   const stats: EndpointStats = {
     type: 'stats',
     requests: Object.fromEntries([...requests.entries()].sort(([a], [b]) => a.localeCompare(b))),
     total: [...requests.values()].reduce((sum, n) => sum + n, 0),
     maxInFlight,
+    ...(message.timeline ? { timeline } : {}),
   };
   if (message.reset) {
     requests = new Map();
     maxInFlight = inFlight;
+    since = performance.now();
+    timeline = [];
   }
   process.send!(stats);
 });

@@ -15,6 +15,7 @@ const BENCHMARKS: Record<string, () => Promise<{ benchmark: Benchmark } | Custom
   startup: () => import('./startup.js'),
   local: () => import('./local.js'),
   plan: () => import('./plan.js'),
+  worker: () => import('./worker.js'),
 };
 
 const { values, positionals } = parseArgs({

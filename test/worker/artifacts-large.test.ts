@@ -98,7 +98,7 @@ describe('artifacts: a ~200 MiB artifact moves with flat memory', () => {
     const mib = (bytes: number) => `${(bytes / MIB).toFixed(0)} MiB`;
     const rate = (ms: number) => `${(SIZE / MIB / (ms / 1000)).toFixed(0)} MiB/s`;
     t.diagnostic(`download+extract: RSS +${mib(download.growth)}, ${rate(download.ms)}; zip+upload: RSS +${mib(upload.growth)}, ${rate(upload.ms)} (endpoint in the same process)`);
-    // The endpoint runs in this process too, and the upload holds up to queueSize × partSize (32 MiB)
+    // The endpoint runs in this process too, and the upload holds up to queueSize × partSize (16 MiB)
     // of parts by design; the bound is what matters: nothing near the 200 MiB artifact is held.
     assert.ok(download.growth < 80 * MIB, `download grew RSS by ${mib(download.growth)}`);
     assert.ok(upload.growth < 100 * MIB, `upload grew RSS by ${mib(upload.growth)}`);
