@@ -132,7 +132,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'job-timeout', type: 'string', valueName: 'DURATION', description: 'Stop and fail a job still running after this long (default 1h).' },
       { name: 'work-dir', type: 'string', valueName: 'DIR', description: 'Folder for job workspaces and the job ledger (default worker.workDir, .cpsync/worker).' },
       { name: 'keep-workspaces', type: 'boolean', description: 'Keep each job\'s workspace after it is reported (debugging).' },
-      { name: 'metrics-port', type: 'string', valueName: 'PORT', description: 'Serve Prometheus /metrics and /healthz on PORT.' },
+      { name: 'metrics-port', type: 'string', valueName: 'PORT', description: 'Serve Prometheus /metrics, /healthz and the job pages (/jobs) on PORT.' },
       { name: 'once', type: 'boolean', description: 'Process the jobs available now, then exit (tests, CI).' },
       { name: 'log-format', type: 'string', valueName: 'auto|json|text', description: 'Log format on stderr (default auto: text on a terminal, JSON lines otherwise).' },
       { name: 'target', type: 'string', valueName: 'NAME', description: 'Poll in this configured target (default: the first).' },

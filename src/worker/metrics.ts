@@ -3,6 +3,7 @@
 
 import { createServer, type Server } from 'node:http';
 import type { FailureType } from '../model/limits.js';
+import { answerJobRequest, type JobBoard } from './job-board.js';
 
 export type JobOutcomeLabel = 'succeeded' | 'continued' | FailureType | 'abandoned';
 
@@ -76,8 +77,9 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves /metrics and /healthz (200 while polling works, 503 after `failureThreshold` failed polls in a row or while shutting down). */
-export async function serveMetrics(metrics: WorkerMetrics, port: number, host = '0.0.0.0', failureThreshold = 5): Promise<MetricsServer> {
+/** Serves /metrics and /healthz (200 while polling works, 503 after `failureThreshold` failed polls in a row or while shutting down),
+ *  and with `jobs` the job pages (/jobs, /jobs/<externalExecutionId>; see job-pages.ts). */
+export async function serveMetrics(metrics: WorkerMetrics, port: number, host = '0.0.0.0', failureThreshold = 5, jobs?: JobBoard): Promise<MetricsServer> {
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/metrics') {
@@ -91,8 +93,9 @@ export async function serveMetrics(metrics: WorkerMetrics, port: number, host = 
       response.end(healthy ? 'ok\n' : metrics.shuttingDown ? 'shutting down\n' : `the last ${metrics.consecutivePollFailures} polls failed\n`);
       return;
     }
+    if (jobs && (request.method === 'GET' || request.method === 'HEAD') && answerJobRequest(jobs, path ?? '/', response)) return;
     response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
-    response.end('not found: try /metrics or /healthz\n');
+    response.end(`not found: try /metrics or /healthz${jobs ? ' or /jobs' : ''}\n`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

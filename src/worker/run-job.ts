@@ -9,6 +9,7 @@ import type { JobIdentity, JobOutcome } from '../plugin.js';
 import { isRetryable } from '../aws/retry.js';
 import { formatDuration } from '../util/duration.js';
 import { kmsKeyFor } from './artifacts/sse.js';
+import { boardTap, recordResult, type JobBoard } from './job-board.js';
 import { classifyFailure } from './classify-failure.js';
 import { bindingOf, signToken, verifyToken, type OwnerId, type RunPhase, type TokenKey, type TokenPayload } from './continuation.js';
 import { longRunSettings, newRunId, ownerGoneMessage, progressSummary, progressTap, routeToken, type LongRunSettings, type Run, type RunEnd, type RunRegistry } from './long-run.js';
@@ -72,6 +73,8 @@ export interface JobRunnerOptions {
   readonly maxRuns: number;
   /** Overrides of the executors' long-run settings (flags, tests). */
   readonly longRun?: Partial<LongRunSettings>;
+  /** The job pages' registry (job-board.ts): told when a run starts, its output, and its result. */
+  readonly board?: JobBoard;
 }
 
 export type JobEnd =
@@ -128,6 +131,7 @@ export async function processJob(polled: PolledJob, type: JobType, options: JobR
   let context: ResultContext = { secrets: [...secrets] };
   let pending: PendingResult;
   let handedBack = false;
+  let running: RunningJob | undefined;
   const controller = new AbortController();
   const onShutdown = () => controller.abort(options.shutdown.reason);
   if (options.shutdown.aborted) onShutdown();
@@ -140,10 +144,10 @@ export async function processJob(polled: PolledJob, type: JobType, options: JobR
   try {
     log.info('job acknowledged', { continuation: data.continuationToken !== undefined });
     await options.ledger.write(entry);
-    const job = new RunningJob(polled, type, options, controller.signal, log, (fresh) => {
+    const job = (running = new RunningJob(polled, type, options, controller.signal, log, (fresh) => {
       for (const value of secretsOf(fresh)) secrets.add(value);
       context = { ...context, secrets: [...secrets] };
-    });
+    }));
     context = { ...context, workspace: job.workspaceRoot };
     job.onWorkspace = (root) => (context = { ...context, workspace: root });
     pending = await job.run(() => context);
@@ -156,6 +160,7 @@ export async function processJob(polled: PolledJob, type: JobType, options: JobR
     clearTimeout(timer);
     options.shutdown.removeEventListener('abort', onShutdown);
   }
+  if (options.board && running?.runId !== undefined) recordResult(options.board, running.runId, pending);
 
   let reported = false;
   try {
@@ -222,6 +227,8 @@ class RunningJob {
 
   /** How this job's token was routed (see long-run.ts), for the worker's poll bias. */
   route: string | undefined;
+  /** The run this job reported on, when this worker runs its tool (for the job pages). */
+  runId: string | undefined;
   /** Told the run's workspace, so messages have its paths stripped. */
   onWorkspace: (root: string) => void = () => undefined;
 
@@ -256,6 +263,7 @@ class RunningJob {
       case 'own': {
         const mine = run as Run;
         mine.lastSeenAt = now;
+        this.runId = mine.runId;
         this.onWorkspace(mine.workspace.root);
         return this.waitAndReport(mine, settings, context);
       }
@@ -380,14 +388,26 @@ class RunningJob {
       state,
       signal: controller.signal,
       secrets: this.type.selected.secretProperties.map((name) => data.configuration[name] ?? '').filter(Boolean),
-      log: progressTap(this.log, run),
+      log: progressTap(this.options.board ? boardTap(this.log, this.options.board, basis.runId) : this.log, run),
     };
+    this.options.board?.start({
+      runId: basis.runId,
+      pipeline: data.pipeline,
+      stage: data.stage,
+      action: data.action,
+      provider: this.type.selected.ref.provider,
+      actionType: this.type.selected.label,
+      startedAt: basis.startedAt,
+      secrets: [...job.secrets, data.credentials.accessKeyId, data.credentials.secretAccessKey, data.credentials.sessionToken],
+      progress: () => run.progress,
+    });
     (run as { settled: Promise<RunEnd> }).settled = this.executeRun(job, controller.signal).then((end) => {
       clearTimeout(deadlineTimer);
       run.ended = end;
       return end;
     });
     this.options.runs.add(run);
+    this.runId = basis.runId;
     return this.waitAndReport(run, settings, context);
   }
 

@@ -79,10 +79,12 @@ export async function runWorker(context: CommandContext): Promise<number> {
     const { createArtifactTransfer } = await import('../../worker/artifacts/index.js');
     const { startWorker } = await import('../../worker/worker.js');
     const { WorkerMetrics, serveMetrics } = await import('../../worker/metrics.js');
+    const { JobBoard } = await import('../../worker/job-board.js');
     const metrics = new WorkerMetrics();
+    const jobBoard = new JobBoard();
     if (metricsPort !== undefined) {
-      metricsServer = await serveMetrics(metrics, metricsPort);
-      log.info(`metrics on http://0.0.0.0:${metricsServer.port}/metrics and /healthz`);
+      metricsServer = await serveMetrics(metrics, metricsPort, '0.0.0.0', 5, jobBoard);
+      log.info(`metrics on http://0.0.0.0:${metricsServer.port}/metrics and /healthz, job pages on /jobs`);
     }
     const worker = startWorker({
       api,
@@ -97,6 +99,7 @@ export async function runWorker(context: CommandContext): Promise<number> {
       once: booleanFlag(context.args, 'once'),
       log,
       metrics,
+      jobBoard,
       // Shared by the fleet so any worker can verify the continuation tokens another one signed.
       ...(settings.worker.tokenKey ? { tokenKey: settings.worker.tokenKey } : {}),
       env: context.env,
