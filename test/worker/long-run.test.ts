@@ -241,16 +241,19 @@ describe('long runs (worker processes)', () => {
     assert.match(action?.latestExecution?.summary ?? '', /^built by \d+$/);
   });
 
-  it('an async plugin started by one worker process is resumed by another', { todo: 'does not finish yet within the bounded wait; under investigation' }, async () => {
+  it('an async plugin started by one worker process is resumed by another', { todo: 'the second worker now recovers the dead one\'s held job from the shared ledger and resumes it, but in some runs a job stays acknowledged by the dead worker (a hold that records no fallback): still open' }, async () => {
     const { world, procs, executions } = await fleet(1);
     await createPipeline(world, pipelineFor('Async', 'async'));
     await waitFor('the async start', async () => (executions().some((line) => line.includes('async start')) ? true : undefined), 20_000);
+    // The start is reported at once (no local resources held): once its continuation job exists,
+    // whatever the first worker holds can be carried on by anyone.
+    await waitFor('the first hop reported', async () => (jobRecords(world).some((job) => job.pipelineName === 'Async' && job.status === 'Succeeded') ? true : undefined), 20_000);
     const first = procs[0]!;
-    // The start was reported at once (no local resources held); the next hop waits for anyone.
     first.kill('SIGKILL');
     await fleet1More();
     const execution = await latestExecutionId(world.codepipeline, 'Async');
-    assert.equal((await waitForEnd(world.codepipeline, 'Async', execution)).status, 'Succeeded');
+    const ended = await waitForEnd(world.codepipeline, 'Async', execution);
+    assert.equal(ended.status, 'Succeeded', JSON.stringify((await actionState(world.codepipeline, 'Async', 'Build', 'Build')).action?.latestExecution?.errorDetails));
     const { action } = await actionState(world.codepipeline, 'Async', 'Build', 'Build');
     const match = /started by (\d+), finished by (\d+)/.exec(action?.latestExecution?.summary ?? '');
     assert.ok(match, action?.latestExecution?.summary);
@@ -259,7 +262,9 @@ describe('long runs (worker processes)', () => {
     async function fleet1More() {
       const marksLine = executions();
       assert.ok(marksLine.length >= 1);
-      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'long-run-child.ts'), world.endpoint.url, world.endpoint.region, join(String(first.spawnargs[first.spawnargs.length - 2])), tempWorkDir()], {
+      // The same work folder as the dead worker: it reports the continuation job that worker was
+      // holding (acknowledged jobs of a dead worker are otherwise stuck until the action times out).
+      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'long-run-child.ts'), world.endpoint.url, world.endpoint.region, String(first.spawnargs[first.spawnargs.length - 2]), String(first.spawnargs[first.spawnargs.length - 1])], {
         env: { ...process.env, CPSYNC_TEST_TOKEN_KEY: KEY_TEXT, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'secret' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
