@@ -164,11 +164,16 @@ export function boardTap(log: Logger, board: JobBoard, runId: string): Logger {
   return wrap(log);
 }
 
-/** A result the runner computed for one of the board's runs: a progress hop, or its end. */
-export function recordResult(board: JobBoard, runId: string, pending: PendingResult): void {
+/** A result the runner computed for one of the board's runs: a progress hop, or its end. A
+ *  continuation whose tool no longer runs here (`toolHere` false: an async plugin's state went into
+ *  the token) ends the entry as `continued`, so entries resumed elsewhere do not stay forever. */
+export function recordResult(board: JobBoard, runId: string, pending: PendingResult, toolHere = true): void {
   if (pending.kind === 'failure') board.finish(runId, 'failed', `${pending.result.type}: ${pending.result.message}`);
-  else if (pending.result.continuationToken !== undefined) board.hop(runId);
-  else board.finish(runId, 'succeeded', pending.result.executionDetails?.summary);
+  else if (pending.result.continuationToken === undefined) board.finish(runId, 'succeeded', pending.result.executionDetails?.summary);
+  else {
+    board.hop(runId);
+    if (!toolHere) board.finish(runId, 'continued', pending.result.executionDetails?.summary);
+  }
 }
 
 /**

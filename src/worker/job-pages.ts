@@ -6,7 +6,8 @@
 
 import { formatDuration } from '../util/duration.js';
 
-export type JobPageStatus = 'in-progress' | 'succeeded' | 'failed' | 'stopped';
+/** `continued`: the tool ended here with state for a later job (an async plugin), which any worker may resume. */
+export type JobPageStatus = 'in-progress' | 'succeeded' | 'failed' | 'stopped' | 'continued';
 
 export interface TailLine {
   readonly seq: number;
@@ -60,6 +61,7 @@ export const STATUS_TEXT: Record<JobPageStatus, string> = {
   succeeded: 'succeeded',
   failed: 'failed',
   stopped: 'stopped',
+  continued: 'continued in a later job',
 };
 
 export function pageModel(view: JobView, now: number): JobPageModel {
@@ -100,7 +102,7 @@ export const jobPath = (id: string) => `/jobs/${encodeURIComponent(id)}`;
 const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.3em}dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dt{font-weight:600}dd{margin:0}
 .status{display:inline-block;padding:.1em .6em;border-radius:.8em;background:#ddd}
-.status-in-progress{background:#cde4ff}.status-succeeded{background:#c9f0c9}.status-failed{background:#f7c6c6}.status-stopped{background:#eee0b5}
+.status-in-progress{background:#cde4ff}.status-succeeded{background:#c9f0c9}.status-failed{background:#f7c6c6}.status-stopped{background:#eee0b5}.status-continued{background:#e4d8f5}
 pre{background:#111;color:#ddd;padding:.8em;max-height:70vh;overflow:auto;white-space:pre-wrap;word-break:break-all}
 .stderr{color:#f99}table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left;border-bottom:1px solid #ddd}`;
 

@@ -109,6 +109,11 @@ describe('job board', () => {
     assert.equal(board.view('r')?.finishedAt, 5_000);
     board.finish('r', 'succeeded');
     assert.equal(board.view('r')?.status, 'failed', 'the first end wins');
+    start(board, 'async');
+    recordResult(board, 'async', { kind: 'success', result: { continuationToken: 't', executionDetails: { summary: 'waiting on the lab' } } }, false);
+    assert.equal(board.view('async')?.status, 'continued', 'an async hop whose tool left this worker ends here');
+    start(board, 'async');
+    assert.equal(board.view('async')?.status, 'in-progress', 'resumed here: in progress again');
   });
 });
 
