@@ -150,6 +150,7 @@ export async function processJob(polled: PolledJob, type: JobType, options: JobR
     }));
     context = { ...context, workspace: job.workspaceRoot };
     job.onWorkspace = (root) => (context = { ...context, workspace: root });
+    job.onFallback = (fallback) => options.ledger.write({ ...entry, fallback }).catch((error: unknown) => log.warn('could not record the fallback in the ledger', { error: describe(error) }));
     pending = await job.run(() => context);
     handedBack = job.route === 'hand-back';
   } catch (error) {
@@ -231,6 +232,8 @@ class RunningJob {
   runId: string | undefined;
   /** Told the run's workspace, so messages have its paths stripped. */
   onWorkspace: (root: string) => void = () => undefined;
+  /** Told what to report if the worker dies now without losing anything (see LedgerEntry.fallback). */
+  onFallback: (result: PendingResult) => Promise<void> = async () => undefined;
 
   async run(context: () => ResultContext): Promise<PendingResult> {
     const data = this.data;
@@ -259,6 +262,9 @@ class RunningJob {
       case 'start':
         return this.startAndWait(basis, undefined, settings, context, data.continuationToken);
       case 'resume':
+        // The state lives in the token: if this worker dies mid-call, the same token lets the
+        // next one call the plugin again (an async plugin's hop asks its external system again).
+        await this.onFallback({ kind: 'success', result: { continuationToken: data.continuationToken } });
         return this.startAndWait(basis, payload.state, settings, context, data.continuationToken);
       case 'own': {
         const mine = run as Run;
@@ -272,6 +278,7 @@ class RunningJob {
       case 'hand-back':
         // Another live worker owns the tool: hold the job a while (so hand-backs do not spin),
         // then give the same token back; its owner reports when one of these jobs reaches it.
+        await this.onFallback({ kind: 'success', result: { continuationToken: data.continuationToken } });
         await this.pause(route.holdMs);
         return { kind: 'success', result: { continuationToken: data.continuationToken } };
       case 'owner-gone':
