@@ -79,8 +79,14 @@ function renderTarget(target: TargetPlan, palette: Palette, several: boolean): s
   const inline = new Set<PlanWarning>();
   const blocks: string[][] = [];
 
+  // In apply's order: types are created (and tagged) before the pipelines that use them are
+  // written, and deleted only after, once nothing uses them.
+  const deletions: string[][] = [];
   for (const type of target.actionTypes) {
-    for (const change of type.changes) if (change.action !== 'no-op') blocks.push(indent(renderChange(change, palette, type), 2));
+    for (const change of type.changes) {
+      if (change.action === 'no-op') continue;
+      (change.action === 'delete' ? deletions : blocks).push(indent(renderChange(change, palette, type), 2));
+    }
     if (type.blockedBy?.length) {
       const warnings = target.warnings.filter((warning) => warning.address === type.address);
       warnings.forEach((warning) => inline.add(warning));
@@ -100,6 +106,7 @@ function renderTarget(target: TargetPlan, palette: Palette, several: boolean): s
     warnings.forEach((warning) => inline.add(warning));
     blocks.push(indent(renderPipeline(pipeline, changes, warnings, palette), 2));
   }
+  blocks.push(...deletions);
 
   const checked = unchanged.length ? ` (${unchanged.join(', ')})` : '';
   if (!blocks.length && !target.errors.length) lines.push('', `  No changes${unchanged.length ? ` in ${plural(unchanged.length, 'pipeline')}${checked}` : ''}.`);

@@ -125,6 +125,12 @@ describe('cpsync plan and apply against the local endpoint', () => {
       .replace('https://my-build-instance/job/{Config:ProjectName}/\n', 'https://new-build-instance/job/{Config:ProjectName}/\n');
     writeFileSync(join(project, 'actions.yaml'), actions);
     writeFileSync(join(project, 'pipelines/MyFirstPipeline.yaml'), readFileSync(join(project, 'pipelines/MyFirstPipeline.yaml'), 'utf8').replace('Build/My-Build-Provider-Name/1', 'Build/My-Build-Provider-Name/2'));
+    // The plan shows the rollout in the order apply carries it out.
+    const plan = (await cpsync(t, project, ['plan'])).stdout;
+    const create = plan.indexOf('+ action-type:Build/My-Build-Provider-Name/2');
+    const move = plan.indexOf('~ pipeline:MyFirstPipeline/stage:MyBuildStage');
+    const remove = plan.indexOf('- action-type:Build/My-Build-Provider-Name/1');
+    assert.ok(create !== -1 && move > create && remove > move, plan);
     const applied = await cpsync(t, project, ['apply', '--auto-approve']);
     assert.equal(applied.code, 0, applied.stdout + applied.stderr);
     assert.equal((await pipeline(t)).stages?.[1]?.actions?.[0]?.actionTypeId?.version, '2');
