@@ -17,7 +17,6 @@
 // other copy, so every apply updates (UpdatePipeline + TagResource) all 200 pipelines.
 
 import { myFirstPipeline as guidePipeline } from '../src/examples/my-first-pipeline.js';
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +24,8 @@ import { CodePipelineClient, CreatePipelineCommand, ListPipelineExecutionsComman
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createCodePipelineApi, type CodePipelineApi } from '../src/aws/codepipeline-api.js';
 import type { EndpointStats } from './plan-endpoint.js';
+import { mapBounded } from '../src/util/pool.js';
+import { startForkedEndpoint, type ForkedEndpoint as Endpoint } from './endpoint-process.js';
 import { ensureBuilt, execTimed, machineDescription, quantile, REPO_ROOT, writeDocsSection, type Case, type Exec, type RunOptions } from './harness.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -53,54 +54,11 @@ const typeProvider = (i: number) => `Bench-Build-${String(i).padStart(2, '0')}`;
 // ---------------------------------------------------------------------------------------------
 // The endpoint child process
 
-interface Endpoint {
-  readonly child: ChildProcess;
-  readonly url: string;
-  stats(reset?: boolean): Promise<EndpointStats>;
-  stop(): Promise<void>;
-}
 
 async function startEndpoint(dataDir: string, latencyMs: number): Promise<Endpoint> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.NODE_OPTIONS;
-  const child = fork(join(REPO_ROOT, 'bench', 'plan-endpoint.ts'), [dataDir, String(latencyMs)], {
-    cwd: REPO_ROOT,
-    env,
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('bench/plan-endpoint.ts did not start within 30 s')), 30_000);
-    child.once('message', (message: { type?: string; url?: string }) => {
-      clearTimeout(timer);
-      if (message.type === 'ready' && message.url) resolve(message.url);
-      else reject(new Error(`unexpected first message from the endpoint: ${JSON.stringify(message)}`));
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`bench/plan-endpoint.ts exited with ${code} before it was ready`));
-    });
-  });
-  return {
-    child,
-    url,
-    stats: (reset = false) =>
-      new Promise<EndpointStats>((resolve) => {
-        const onMessage = (message: { type?: string }) => {
-          if (message.type !== 'stats') return;
-          child.off('message', onMessage);
-          resolve(message as EndpointStats);
-        };
-        child.on('message', onMessage);
-        child.send({ type: 'stats', reset });
-      }),
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return startForkedEndpoint(dataDir, latencyMs, env);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -155,12 +113,6 @@ function myFirstPipeline(name: string): PipelineDeclaration {
   return guidePipeline({ name, roleArn: ROLE_ARN, artifactBucket: ARTIFACT_BUCKET, sourceBucket: SOURCE_BUCKET, sourceKey: 'SampleApp_Linux.zip' });
 }
 
-async function inFlight<T>(items: readonly T[], parallel: number, work: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: parallel }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
-}
 
 /** Creates the 200 pipelines and lets the executions CreatePipeline started finish, so none is
  *  running when the stages go in (a running execution would wait for a job no worker takes). */
@@ -171,10 +123,10 @@ async function seedPipelines(url: string): Promise<void> {
     await s3.send(new CreateBucketCommand({ Bucket: ARTIFACT_BUCKET }));
     await s3.send(new CreateBucketCommand({ Bucket: SOURCE_BUCKET }));
     await s3.send(new PutObjectCommand({ Bucket: SOURCE_BUCKET, Key: 'SampleApp_Linux.zip', Body: 'PK\u0005\u0006' + '\u0000'.repeat(18) }));
-    await inFlight(names, 16, (name) => cp.send(new CreatePipelineCommand({ pipeline: myFirstPipeline(name) })));
+    await mapBounded(names, 16, (name) => cp.send(new CreatePipelineCommand({ pipeline: myFirstPipeline(name) })));
     for (let attempt = 0; ; attempt++) {
       let running = 0;
-      await inFlight(names, 16, async (name) => {
+      await mapBounded(names, 16, async (name) => {
         const page = await cp.send(new ListPipelineExecutionsCommand({ pipelineName: name, maxResults: 20 }));
         running += (page.pipelineExecutionSummaries ?? []).filter((s) => s.status === 'InProgress' || s.status === 'Stopping').length;
       });

@@ -19,7 +19,9 @@
 // CPSYNC_BENCH_WORKER_ONLY=artifacts|jobs|idle runs one part (and writes no docs), and
 // CPSYNC_BENCH_WORKER_PROFILE=DIR runs the worker processes with `node --cpu-prof` into DIR.
 
-import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { seededRandom } from '../src/util/random.js';
+import { startForkedEndpoint, type ForkedEndpoint as Endpoint } from './endpoint-process.js';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -39,7 +41,6 @@ import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } fr
 import { Upload } from '@aws-sdk/lib-storage';
 import yazl from 'yazl';
 import { ensureBuilt, execTimed, machineDescription, quantile, REPO_ROOT, writeDocsSection, type Case, type RunOptions } from './harness.js';
-import type { EndpointStats } from './plan-endpoint.js';
 import type { TransferReport, TransferSpec } from './worker-transfer.js';
 import type { TransferTarget } from '../src/worker/types.js';
 
@@ -87,47 +88,9 @@ const pass = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 // ---------------------------------------------------------------------------------------------
 // The endpoint (forked) and the SDK clients
 
-interface Endpoint {
-  readonly child: ChildProcess;
-  readonly url: string;
-  stats(reset?: boolean, timeline?: boolean): Promise<EndpointStats>;
-  stop(): Promise<void>;
-}
 
-async function startEndpoint(dataDir: string): Promise<Endpoint> {
-  const child = fork(join(REPO_ROOT, 'bench', 'plan-endpoint.ts'), [dataDir, '0'], { cwd: REPO_ROOT, env: baseEnv, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('bench/plan-endpoint.ts did not start within 30 s')), 30_000);
-    child.once('message', (message: { type?: string; url?: string }) => {
-      clearTimeout(timer);
-      if (message.type === 'ready' && message.url) resolve(message.url);
-      else reject(new Error(`unexpected first message from the endpoint: ${JSON.stringify(message)}`));
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`bench/plan-endpoint.ts exited with ${code} before it was ready`));
-    });
-  });
-  return {
-    child,
-    url,
-    stats: (reset = false, timeline = false) =>
-      new Promise<EndpointStats>((resolve) => {
-        const onMessage = (message: { type?: string }) => {
-          if (message.type !== 'stats') return;
-          child.off('message', onMessage);
-          resolve(message as EndpointStats);
-        };
-        child.on('message', onMessage);
-        child.send({ type: 'stats', reset, timeline });
-      }),
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+function startEndpoint(dataDir: string): Promise<Endpoint> {
+  return startForkedEndpoint(dataDir, 0, baseEnv);
 }
 
 async function inFlight<T>(items: readonly T[], parallel: number, work: (item: T) => Promise<unknown>): Promise<void> {
@@ -198,17 +161,6 @@ async function buildStates(cp: CodePipelineClient, names: readonly string[], wan
 // ---------------------------------------------------------------------------------------------
 // 1. The artifact tree
 
-/** mulberry32: a small seeded PRNG, so every run generates the same layout and text. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Source-like text (identifiers from a vocabulary, numbers, punctuation): deflates about 3-4×. */
 function textPool(random: () => number, size: number): Buffer {
@@ -263,7 +215,7 @@ interface TreeStats {
 /** ~`total` bytes: half source-like text in files of 1-128 KiB (src/), 3/8 incompressible "images"
  *  of 256 KiB-4 MiB (assets/), 1/8 in four incompressible "binaries" (bin/). */
 export function generateTree(root: string, total: number): TreeStats {
-  const random = prng(20261125);
+  const random = seededRandom(20261125);
   const pool = textPool(random, 8 * MiB);
   const directories = new Set<string>();
   let textFiles = 0;
@@ -444,7 +396,7 @@ actionTypes:
 
 /** A small source artifact: a dozen text files (~60 KiB). */
 function smallZip(): Promise<Buffer> {
-  const random = prng(7);
+  const random = seededRandom(7);
   const pool = textPool(random, 256 * KiB);
   const zip = new yazl.ZipFile();
   for (let i = 0; i < 12; i++) {

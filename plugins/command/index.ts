@@ -19,7 +19,7 @@ import { z } from 'zod';
 // loaded through tsx, so they stay independent of the compiled worker. What the bundled plugins
 // share lives in plugins/shared/.
 import { definePlugin, type JobOutcome } from '../../src/plugin.js';
-import { argvSchema, artifactName, describeMissingPlaceholders, duration, environmentName, fillPlaceholders, formatDuration, templated, textConfigurationSchema, workspacePath } from '../shared/options.js';
+import { argvSchema, artifactName, describeMissingPlaceholders, duration, environmentName, fillCommand, formatDuration, templated, textConfigurationSchema, workspacePath } from '../shared/options.js';
 import { copyDeclaredOutputs } from '../shared/outputs.js';
 
 export { fillPlaceholders, formatDuration, parseDuration } from '../shared/options.js';
@@ -50,9 +50,7 @@ export default definePlugin<Readonly<Record<string, string>>, CommandOptions>({
   },
   async execute(ctx) {
     const { options, config } = ctx;
-    const missing = new Set<string>();
-    const argv = options.argv.map((part) => fillPlaceholders(part, config, missing));
-    const env = options.env ? Object.fromEntries(Object.entries(options.env).map(([name, value]) => [name, fillPlaceholders(value, config, missing)])) : undefined;
+    const { argv, env, missing } = fillCommand(options, config);
     if (missing.size > 0) return failed(describeMissingPlaceholders(missing), 'ConfigurationError');
 
     const result = await ctx.exec(argv as [string, ...string[]], {

@@ -18,7 +18,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { definePlugin, type JobOutcome } from '../../src/plugin.js';
-import { argvSchema, artifactName, describeMissingPlaceholders, duration, environmentName, fillPlaceholders, formatDuration, templated, textConfigurationSchema, workspacePath } from '../shared/options.js';
+import { argvSchema, artifactName, describeMissingPlaceholders, duration, environmentName, fillCommand, formatDuration, templated, textConfigurationSchema, workspacePath } from '../shared/options.js';
 import { copyFilesKeepingLayout, isInside } from '../shared/outputs.js';
 import { DEFAULT_JUNIT_LIMITS, JUnitXmlError, mergeReports, parseJUnitXml, type JUnitReport } from './junit-xml.js';
 import { renderCounts, renderFailureMessage } from './render.js';
@@ -85,9 +85,7 @@ export default definePlugin<Readonly<Record<string, string>>, JUnitOptions>({
   },
   async execute(ctx) {
     const { options, config } = ctx;
-    const missing = new Set<string>();
-    const argv = options.argv.map((part) => fillPlaceholders(part, config, missing));
-    const env = options.env ? Object.fromEntries(Object.entries(options.env).map(([name, value]) => [name, fillPlaceholders(value, config, missing)])) : undefined;
+    const { argv, env, missing } = fillCommand(options, config);
     if (missing.size > 0) return failed(describeMissingPlaceholders(missing), 'ConfigurationError');
     const globs = options.reports.join(', ');
 

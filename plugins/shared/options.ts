@@ -82,6 +82,18 @@ export function fillPlaceholders(text: string, config: Readonly<Record<string, s
   });
 }
 
+/** An argv list and environment from executor options, with `{Config:Name}` filled in; names
+ *  the action configuration lacks are collected in `missing`. */
+export function fillCommand(
+  options: { readonly argv: readonly string[]; readonly env?: Readonly<Record<string, string>> },
+  config: Readonly<Record<string, string>>,
+): { argv: string[]; env: Record<string, string> | undefined; missing: Set<string> } {
+  const missing = new Set<string>();
+  const argv = options.argv.map((part) => fillPlaceholders(part, config, missing));
+  const env = options.env ? Object.fromEntries(Object.entries(options.env).map(([name, value]) => [name, fillPlaceholders(value, config, missing)])) : undefined;
+  return { argv, env, missing };
+}
+
 /** The failure message for placeholders the configuration has no value for. */
 export function describeMissingPlaceholders(missing: ReadonlySet<string>): string {
   const names = [...missing].map((name) => `{Config:${name}}`).join(', ');

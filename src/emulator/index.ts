@@ -12,6 +12,7 @@ import type { EmulatorContext, LocalEndpointOptions } from './context.js';
 import { createS3Backend } from './s3/handler.js';
 import { createHttpServer, listen, type Operation } from './server.js';
 import { Store } from './store.js';
+import { seededRandom } from '../util/random.js';
 
 export type { LocalEndpointOptions, FaultRule } from './context.js';
 
@@ -74,14 +75,3 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
   };
 }
 
-/** mulberry32: small, fast, good enough to make fault injection repeatable from a seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

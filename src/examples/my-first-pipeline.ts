@@ -12,6 +12,8 @@ export interface MyFirstPipelineOptions {
   readonly sourceBucket: string;
   readonly sourceKey: string;
   readonly roleArn?: string;
+  /** Leave out pipelineType and executionMode, as the guide (and clients as old as AWS CLI 2.9) do. */
+  readonly withoutV2Fields?: boolean;
 }
 
 export const GUIDE_ROLE_ARN = 'arn:aws:iam::123456789012:role/AWS-CodePipeline-Service';
@@ -21,8 +23,7 @@ export function myFirstPipeline(options: MyFirstPipelineOptions): PipelineDeclar
     name: options.name ?? 'MyFirstPipeline',
     roleArn: options.roleArn ?? GUIDE_ROLE_ARN,
     artifactStore: { type: 'S3', location: options.artifactBucket, ...(options.kmsKeyArn ? { encryptionKey: { id: options.kmsKeyArn, type: 'KMS' } } : {}) },
-    pipelineType: 'V2',
-    executionMode: 'SUPERSEDED',
+    ...(options.withoutV2Fields ? {} : { pipelineType: 'V2' as const, executionMode: 'SUPERSEDED' as const }),
     stages: [
       {
         name: 'Source',

@@ -9,6 +9,8 @@
 //
 // CPSYNC_SKIP_AWS_CLI=1 skips this file (loudly); otherwise a missing or v1 CLI is a failure.
 
+import { myCustomAction } from '../../src/examples/my-custom-action.js';
+import { myFirstPipeline } from '../../src/examples/my-first-pipeline.js';
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -68,65 +70,11 @@ function zipOf(files: Record<string, string>): Promise<Buffer> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The guide's MyCustomAction.json with concrete counts (inputs 1..1, outputs 0..1: the example produces MyBuiltApp). */
-const MY_CUSTOM_ACTION = {
-  category: 'Build',
-  provider: 'My-Build-Provider-Name',
-  version: '1',
-  settings: {
-    entityUrlTemplate: 'https://my-build-instance/job/{Config:ProjectName}/',
-    executionUrlTemplate: 'https://my-build-instance/job/{Config:ProjectName}/lastSuccessfulBuild/{ExternalExecutionId}/',
-  },
-  configurationProperties: [
-    {
-      name: 'ProjectName',
-      required: true,
-      key: true,
-      secret: false,
-      queryable: false,
-      type: 'String',
-      description: 'The name of the build project must be provided when this action is added to the pipeline.',
-    },
-  ],
-  inputArtifactDetails: { maximumCount: 1, minimumCount: 1 },
-  outputArtifactDetails: { maximumCount: 1, minimumCount: 0 },
-  tags: [{ key: 'Project', value: 'ProjectA' }],
-};
+const MY_CUSTOM_ACTION = myCustomAction();
 
 /** MyFirstPipeline before the guide's edit: S3 source → Staging (CodeDeploy), with a KMS key on the store. */
 const MY_FIRST_PIPELINE = {
-  pipeline: {
-    name: 'MyFirstPipeline',
-    roleArn: 'arn:aws:iam::123456789012:role/AWS-CodePipeline-Service',
-    artifactStore: { type: 'S3', location: ARTIFACT_BUCKET, encryptionKey: { id: KMS_KEY_ARN, type: 'KMS' } },
-    stages: [
-      {
-        name: 'Source',
-        actions: [
-          {
-            name: 'Source',
-            actionTypeId: { category: 'Source', owner: 'AWS', provider: 'S3', version: '1' },
-            outputArtifacts: [{ name: 'MyApp' }],
-            configuration: { S3Bucket: SOURCE_BUCKET, S3ObjectKey: SOURCE_KEY, PollForSourceChanges: 'false' },
-            runOrder: 1,
-          },
-        ],
-      },
-      {
-        name: 'Staging',
-        actions: [
-          {
-            name: 'Deploy-CodeDeploy-Application',
-            actionTypeId: { category: 'Deploy', owner: 'AWS', provider: 'CodeDeploy', version: '1' },
-            inputArtifacts: [{ name: 'MyApp' }],
-            outputArtifacts: [],
-            configuration: { ApplicationName: 'CodePipelineDemoApplication', DeploymentGroupName: 'CodePipelineDemoFleet' },
-            runOrder: 1,
-          },
-        ],
-      },
-    ],
-    version: 1,
-  },
+  pipeline: { ...myFirstPipeline({ artifactBucket: ARTIFACT_BUCKET, kmsKeyArn: KMS_KEY_ARN, sourceBucket: SOURCE_BUCKET, sourceKey: SOURCE_KEY, withoutV2Fields: true }), version: 1 },
 };
 
 /** The guide's step 4 block: MyBuildStage, inserted before Staging. */

@@ -1,37 +1,12 @@
 // Request builders for the control-plane tests: the AWS guide's MyCustomAction.json and
 // MyFirstPipeline, and small variations.
 
-import type { CreateCustomActionTypeCommandInput, PipelineDeclaration } from '@aws-sdk/client-codepipeline';
+import type { PipelineDeclaration } from '@aws-sdk/client-codepipeline';
+
+export { myCustomAction } from '../../src/examples/my-custom-action.js';
 
 export const ROLE_ARN = 'arn:aws:iam::123456789012:role/AWS-CodePipeline-Service';
 
-/** The guide's MyCustomAction.json, with the placeholder counts filled in (input 1..1, output 0..1). */
-export function myCustomAction(overrides: Partial<CreateCustomActionTypeCommandInput> = {}): CreateCustomActionTypeCommandInput {
-  return {
-    category: 'Build',
-    provider: 'My-Build-Provider-Name',
-    version: '1',
-    settings: {
-      entityUrlTemplate: 'https://my-build-instance/job/{Config:ProjectName}/',
-      executionUrlTemplate: 'https://my-build-instance/job/{Config:ProjectName}/lastSuccessfulBuild/{ExternalExecutionId}/',
-    },
-    configurationProperties: [
-      {
-        name: 'ProjectName',
-        required: true,
-        key: true,
-        secret: false,
-        queryable: false,
-        type: 'String',
-        description: 'The name of the build project must be provided when this action is added to the pipeline.',
-      },
-    ],
-    inputArtifactDetails: { maximumCount: 1, minimumCount: 1 },
-    outputArtifactDetails: { maximumCount: 1, minimumCount: 0 },
-    tags: [{ key: 'Project', value: 'ProjectA' }],
-    ...overrides,
-  };
-}
 
 /** The guide's MyFirstPipeline: an S3 source producing MyApp, then Staging deploying it with CodeDeploy. */
 export function myFirstPipeline(overrides: Partial<PipelineDeclaration> = {}): PipelineDeclaration {
