@@ -5,7 +5,7 @@
 // cpsync's users, who cannot act on it mid-command. Set before any SDK module can load.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-import { readFileSync } from 'node:fs';
+import { cpsyncVersion } from '../util/version.js';
 import * as nodeModule from 'node:module';
 // Only what every path needs is imported statically; help, argument parsing (and with it the
 // "did you mean" distance code) load when used, so `--version` stays close to bare Node start-up.
@@ -14,22 +14,18 @@ import { GLOBAL_FLAGS, type CommandContext } from './spec.js';
 import { CpsyncError } from '../util/errors.js';
 import { renderFatal } from './render-error.js';
 
-function readVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return manifest.version;
-}
 
 export async function main(argv: readonly string[]): Promise<number> {
   const debug = argv.includes('--debug');
   try {
     const [first, ...rest] = argv;
     if (first === '--version' || first === '-v' || first === 'version') {
-      process.stdout.write(`${readVersion()}\n`);
+      process.stdout.write(`${cpsyncVersion()}\n`);
       return 0;
     }
     if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
       const { renderMainHelp } = await import('./help.js');
-      process.stdout.write(renderMainHelp(COMMANDS, readVersion()));
+      process.stdout.write(renderMainHelp(COMMANDS, cpsyncVersion()));
       return first === undefined ? 1 : 0;
     }
     if (first.startsWith('-')) {

@@ -1,7 +1,7 @@
 // What `cpsync plan` and `cpsync apply` share: loading the project, reading each target and
 // planning it, and rendering the plan in the requested format.
 
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { resolveClientConfig } from '../aws/client-config.js';
 import { createCodePipelineApi, type CodePipelineApi } from '../aws/codepipeline-api.js';
 import { readLiveState } from '../apply/read-live.js';
@@ -101,10 +101,6 @@ export function appendStepSummary(plan: Plan, context: CommandContext): void {
   if (file) appendFileSync(file, renderPlanMarkdown(plan));
 }
 
-export function hasChanges(plan: Plan): boolean {
-  return plan.summary.create + plan.summary.update + plan.summary.delete > 0;
-}
 
-export function cpsyncVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
+
+export { cpsyncVersion } from '../util/version.js';

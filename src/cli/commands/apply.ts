@@ -8,8 +8,9 @@ import { replanPipeline, planTarget, type TargetPlanInput } from '../../plan/pla
 import { PLAN_FORMAT_VERSION } from '../../plan/types.js';
 import { CpsyncError } from '../../util/errors.js';
 import { booleanFlag } from '../parse-args.js';
-import { assemblePlan, cpsyncVersion, hasChanges, loadValidProject, openApi, planOneTarget, readFormat, readParallelism, renderPlan, selectTargets, type TargetSession } from '../reconcile.js';
+import { assemblePlan, cpsyncVersion, loadValidProject, openApi, planOneTarget, readFormat, readParallelism, renderPlan, selectTargets, type TargetSession } from '../reconcile.js';
 import type { CommandContext } from '../spec.js';
+import { hasChanges } from '../../render/plan-words.js';
 
 export async function runApply(context: CommandContext): Promise<number> {
   const planPath = context.args.positionals[0];
@@ -33,7 +34,7 @@ async function planAndApply(context: CommandContext, autoApprove: boolean): Prom
     for (const target of selectTargets(project, context)) sessions.push(await planOneTarget(await openApi(target, context), target, inputs, context, parallelism));
     const plan = assemblePlan(sessions, cpsyncVersion());
     context.stdout.write(renderPlan(plan, format, context));
-    if (!hasChanges(plan)) return plan.summary.errors > 0 ? 1 : 0;
+    if (!hasChanges(plan.summary)) return plan.summary.errors > 0 ? 1 : 0;
     if (!autoApprove && !(await confirm(context))) {
       context.stderr.write('Apply cancelled; nothing was changed.\n');
       return 1;

@@ -2,8 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { encodePlanFile, snapshotOf, PLAN_FILE_KIND } from '../../plan/plan-file.js';
 import { booleanFlag, stringFlag } from '../parse-args.js';
-import { appendStepSummary, assemblePlan, cpsyncVersion, hasChanges, loadValidProject, openApi, planOneTarget, readFormat, readParallelism, renderPlan, selectTargets, type TargetSession } from '../reconcile.js';
+import { appendStepSummary, assemblePlan, cpsyncVersion, loadValidProject, openApi, planOneTarget, readFormat, readParallelism, renderPlan, selectTargets, type TargetSession } from '../reconcile.js';
 import type { CommandContext } from '../spec.js';
+import { hasChanges } from '../../render/plan-words.js';
 
 export async function runPlan(context: CommandContext): Promise<number> {
   const format = readFormat(context);
@@ -28,7 +29,7 @@ export async function runPlan(context: CommandContext): Promise<number> {
       if (format === 'human') context.stderr.write(`Saved the plan to ${out}; apply exactly it with \`cpsync apply ${out}\`.\n`);
     }
     if (plan.summary.errors > 0) return 1;
-    return booleanFlag(context.args, 'detailed-exitcode') && hasChanges(plan) ? 2 : 0;
+    return booleanFlag(context.args, 'detailed-exitcode') && hasChanges(plan.summary) ? 2 : 0;
   } finally {
     for (const session of sessions) session.api.close();
   }
