@@ -30,8 +30,6 @@ import { knownKeysFor } from './schema-keys.js';
 import { loadSettings, normalizeSettings, type Settings } from './settings.js';
 import { isCpsyncError } from '../util/errors.js';
 import { findPlugin } from '../worker/plugins/load.js';
-import { BUNDLED_PLUGIN_NAMES } from '../worker/plugins/registry.js';
-import { closestMatch } from '../util/suggest.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 import { problemsFromIssues } from './zod-problems.js';
 
@@ -132,15 +130,7 @@ function findMissingPlugins(file: SalvagedActionsFile, pluginsDir: string, cwd: 
       if (!isCpsyncError(error)) throw error;
       // The syntax of the reference is checked by the rules already; report only what is missing.
       if (error.code === 'plugin.bad-reference') return;
-      const candidates = [...BUNDLED_PLUGIN_NAMES, ...(existsSync(pluginsDir) ? readdirSync(pluginsDir) : [])];
-      const match = closestMatch(reference.replace(/^\.\/plugins\//, ''), candidates);
-      findings.push({
-        code: 'actions.plugin-missing',
-        path: ['actionTypes', index, 'executor', 'plugin'],
-        // Paths relative to the project, so messages read the same on every machine.
-        message: (match ? error.message.replace(' not found', ` not found (did you mean "${match}"?)`) : error.message).replaceAll(`from ${cwd}`, 'from the project folder').replaceAll(cwd, '.'),
-        ...(error.hint ? { hint: error.hint } : {}),
-      });
+      findings.push({ code: 'actions.plugin-missing', path: ['actionTypes', index, 'executor', 'plugin'], message: error.message, ...(error.hint ? { hint: error.hint } : {}) });
     }
   });
   return findings;

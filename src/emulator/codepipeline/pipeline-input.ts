@@ -48,7 +48,7 @@ export function checkPipelineShape(check: InputCheck, input: InputObject, path =
   const store = check.optionalObject(pipeline, `${path}.artifactStore`);
   if (store) checkArtifactStore(check, store, `${path}.artifactStore`);
   const stores = check.optionalObject(pipeline, `${path}.artifactStores`);
-  for (const [region, value] of Object.entries(stores ?? {})) {
+  for (const region of Object.keys(stores ?? {})) {
     check.checkString(region, `${path}.artifactStores`, RULES.region);
     const regionStore = check.requireObject(stores as InputObject, `${path}.artifactStores.${region}`);
     if (regionStore) checkArtifactStore(check, regionStore, `${path}.artifactStores.${region}`);

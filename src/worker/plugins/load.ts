@@ -12,11 +12,12 @@
 // plugin) is a CpsyncError with a one-line message and a hint; at job time `pluginLoadFailure`
 // turns it into a ConfigurationError.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from '../../plugin.js';
 import { CpsyncError, isCpsyncError } from '../../util/errors.js';
+import { closestMatch } from '../../util/suggest.js';
 import { JobFailure } from '../types.js';
 import { BUNDLED_PLUGIN_NAMES, BUNDLED_PLUGINS, isBundledPluginName } from './registry.js';
 
@@ -71,7 +72,7 @@ export function findPlugin(reference: string, options: LoadPluginOptions): { rea
     const target = resolve(options.cwd, reference);
     const file = findIndexOrFile(target, looked);
     if (file) return { source: 'local', file };
-    throw notFound(reference, looked, options.cwd);
+    throw notFound(reference, looked, options);
   }
   if (isBundledPluginName(reference)) {
     return { source: 'bundled', file: fileURLToPath(BUNDLED_PLUGINS[reference]) };
@@ -88,8 +89,8 @@ export function findPlugin(reference: string, options: LoadPluginOptions): { rea
   }
   const packageFile = resolvePackageEntry(reference, options.cwd);
   if (packageFile) return { source: 'npm', file: packageFile };
-  looked.push(`the npm package "${reference}" from ${options.cwd}`);
-  throw notFound(reference, looked, options.cwd);
+  looked.push(`the npm package "${reference}" from the project folder`);
+  throw notFound(reference, looked, options);
 }
 
 function findIndexOrFile(target: string, looked: string[], folderOnly = false): string | undefined {
@@ -100,9 +101,12 @@ function findIndexOrFile(target: string, looked: string[], folderOnly = false): 
   return file;
 }
 
-function notFound(reference: string, looked: string[], cwd: string): CpsyncError {
-  const places = looked.map((place) => (place.startsWith('/') ? display(place, cwd) : place));
-  return new CpsyncError('plugin.not-found', `executor plugin "${reference}" not found; looked for ${places.join(', ')}`, {
+function notFound(reference: string, looked: string[], options: LoadPluginOptions): CpsyncError {
+  // Paths relative to the project, so the message reads the same on every machine.
+  const places = looked.map((place) => (place.startsWith('/') ? display(place, options.cwd) : place));
+  const localPlugins = existsSync(options.pluginsDir) && statSync(options.pluginsDir).isDirectory() ? readdirSync(options.pluginsDir) : [];
+  const match = closestMatch(reference.replace(/^\.\/plugins\//, ''), [...BUNDLED_PLUGIN_NAMES, ...localPlugins]);
+  return new CpsyncError('plugin.not-found', `executor plugin "${reference}" not found${match ? ` (did you mean "${match}"?)` : ''}; looked for ${places.join(', ')}`, {
     hint: `check executor.plugin in actions.yaml: bundled plugins are ${BUNDLED_PLUGIN_NAMES.join(', ')}; a local plugin is a folder with an index.ts; an npm plugin must be installed in the project`,
   });
 }
