@@ -2,6 +2,7 @@
 // runner catches everything, and this table decides. No public worker does this (they all send
 // JobFailed); the type tells the pipeline's owner whose move it is.
 
+import { createRedactor, REDACTED } from './redact.js';
 import type { FailureType } from '../model/limits.js';
 import { RULES } from '../model/limits.js';
 import { isCpsyncError } from '../util/errors.js';
@@ -64,13 +65,12 @@ export interface SanitizeOptions {
   readonly maxLength?: number;
 }
 
-export const REDACTED = '***';
+export { REDACTED };
 
 /** Replaces every occurrence of each secret (longest first, so one that contains another goes whole). */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of [...new Set(secrets)].filter((value) => value.length > 0).sort((a, b) => b.length - a.length)) out = out.split(secret).join(REDACTED);
-  return out;
+  // One redaction for logs, messages and tool output (redact.ts: longest first, multi-line secrets line by line).
+  return createRedactor(secrets).redact(text);
 }
 
 /**

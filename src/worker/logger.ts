@@ -2,7 +2,7 @@
 // readable lines on one. A child logger carries the job's fields (job id, pipeline, stage, action,
 // provider) and the job's secrets, which are redacted from every message and field it writes.
 
-import { redactSecrets, REDACTED } from './classify-failure.js';
+import { createRedactor, REDACTED, type Redactor } from './redact.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -31,10 +31,12 @@ const FORBIDDEN = /^(nonce|secretAccessKey|sessionToken|accessKeyId|artifactCred
 export function createLogger(options: LoggerOptions, base: LogFields = {}, secrets: readonly string[] = []): Logger {
   const threshold = ORDER[options.level ?? 'info'];
   const now = options.now ?? (() => new Date());
+  // Built once per logger: job loggers write every line of a tool's output through it.
+  const redactor = createRedactor(secrets);
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (ORDER[level] < threshold) return;
-    const all = clean({ ...base, ...fields }, secrets);
-    const msg = redactSecrets(message, secrets);
+    const all = clean({ ...base, ...fields }, redactor);
+    const msg = redactor.redact(message);
     if (options.json) {
       options.write(`${JSON.stringify({ time: now().toISOString(), level, msg, ...all })}\n`);
       return;
@@ -53,20 +55,20 @@ export function createLogger(options: LoggerOptions, base: LogFields = {}, secre
   };
 }
 
-function clean(fields: LogFields, secrets: readonly string[]): LogFields {
+function clean(fields: LogFields, redactor: Redactor): LogFields {
   const out: LogFields = {};
   for (const [key, value] of Object.entries(fields)) {
     if (value === undefined) continue;
-    out[key] = FORBIDDEN.test(key) ? REDACTED : redactValue(value, secrets);
+    out[key] = FORBIDDEN.test(key) ? REDACTED : redactValue(value, redactor);
   }
   return out;
 }
 
-function redactValue(value: unknown, secrets: readonly string[]): unknown {
-  if (typeof value === 'string') return redactSecrets(value, secrets);
-  if (value instanceof Error) return redactSecrets(value.message, secrets);
-  if (Array.isArray(value)) return value.map((item) => redactValue(item, secrets));
-  if (value && typeof value === 'object') return clean(value as LogFields, secrets);
+function redactValue(value: unknown, redactor: Redactor): unknown {
+  if (typeof value === 'string') return redactor.redact(value);
+  if (value instanceof Error) return redactor.redact(value.message);
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, redactor));
+  if (value && typeof value === 'object') return clean(value as LogFields, redactor);
   return value;
 }
 
