@@ -232,7 +232,7 @@ describe('artifacts over S3: error mapping through the endpoint', () => {
     const failure = await rejection(running);
     assert.equal(failure.failureType, 'SystemUnavailable');
     assert.match(failure.message, /could not upload output artifact BuildOut .*: the transfer was cancelled/);
-    assert.deepEqual(await readdir(uploads), [], 'lib-storage aborted the multipart upload');
+    assert.deepEqual(await readdir(uploads), [], 'the multipart upload was aborted');
     const head = await s3Rejection(world.s3.send(new HeadObjectCommand({ Bucket: output.location.bucketName, Key: output.location.objectKey })));
     assert.equal(head.$metadata?.httpStatusCode, 404);
 

@@ -210,6 +210,34 @@ describe('artifacts: deterministic zips that keep modes, empty folders and symli
     assert.equal((await lstat(join(out, 'build.sh'))).mode & 0o777, 0o755);
   });
 
+  it('writes a small tree in memory with exactly the bytes of the streaming writer', async () => {
+    const tree = join(root, 'both-writers');
+    await makeTree(tree);
+    // Beyond makeTree: a non-ASCII name, a file over the 64 KiB synchronous limit that does not
+    // compress, and files of 1 byte and exactly 64 KiB.
+    await writeFile(join(tree, 'src/ünïcödé — name.txt'), 'héllo wörld\n'.repeat(500));
+    await pipeline(generatedStream(300_000, 9), createWriteStream(join(tree, 'noise.bin')));
+    await writeFile(join(tree, 'one.txt'), '1');
+    await writeFile(join(tree, 'sixty-four.txt'), 'z'.repeat(64 * 1024));
+    const inMemory = await zipDirectory(tree, 'BuildOut');
+    const streamed = await zipDirectory(tree, 'BuildOut', { inMemoryBytes: -1 });
+    assert.ok(inMemory.buffer, 'a tree under 1 MiB is zipped in memory');
+    assert.equal(streamed.buffer, undefined, 'inMemoryBytes: -1 forces the streaming writer');
+    const collect = async (stream: NodeJS.ReadableStream) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    };
+    const [a, b] = [await collect(inMemory.stream), await collect(streamed.stream)];
+    assert.ok(a.equals(b), `byte-identical archives (${a.length} and ${b.length} bytes)`);
+    assert.equal(inMemory.files, streamed.files);
+    assert.equal(inMemory.bytes(), streamed.bytes());
+    const out = join(root, 'both-writers-out');
+    await writeFile(join(root, 'both-writers.zip'), a);
+    await extractZip(join(root, 'both-writers.zip'), out, { artifact: 'BuildOut', limits: DEFAULT_EXTRACT_LIMITS, signal: never });
+    assert.deepEqual(await describeTree(out), await describeTree(tree));
+  });
+
   it('lists entries sorted by path with directories as entries', async () => {
     const tree = join(root, 'listing');
     await makeTree(tree);
