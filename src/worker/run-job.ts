@@ -141,17 +141,25 @@ export async function processJob(polled: PolledJob, type: JobType, options: JobR
     options.jobTimeoutMs,
   );
   timer.unref();
+  // The ledger entry is written while the workspace is made and the inputs are downloaded: the
+  // job is ours from the acknowledgement either way, and the entry is durable just as soon. What
+  // must follow it waits for it: the tool (a worker that dies once the tool has started must leave
+  // an entry behind), later writes of the entry (so they are not overtaken) and the report.
+  const recorded = options.ledger.write(entry);
+  recorded.catch(() => undefined);
   try {
     log.info('job acknowledged', { continuation: data.continuationToken !== undefined });
-    await options.ledger.write(entry);
     const job = (running = new RunningJob(polled, type, options, controller.signal, log, (fresh) => {
       for (const value of secretsOf(fresh)) secrets.add(value);
       context = { ...context, secrets: [...secrets] };
     }));
     context = { ...context, workspace: job.workspaceRoot };
+    job.recorded = recorded;
     job.onWorkspace = (root) => (context = { ...context, workspace: root });
-    job.onFallback = (fallback) => options.ledger.write({ ...entry, fallback }).catch((error: unknown) => log.warn('could not record the fallback in the ledger', { error: describe(error) }));
+    job.onFallback = (fallback) =>
+      recorded.then(() => options.ledger.write({ ...entry, fallback })).catch((error: unknown) => log.warn('could not record the fallback in the ledger', { error: describe(error) }));
     pending = await job.run(() => context);
+    await recorded;
     handedBack = job.route === 'hand-back';
   } catch (error) {
     const classified = classifyFailure(controller.signal.aborted && controller.signal.reason instanceof JobFailure ? controller.signal.reason : error);
@@ -163,15 +171,23 @@ export async function processJob(polled: PolledJob, type: JobType, options: JobR
   }
   if (options.board && running?.runId !== undefined) recordResult(options.board, running.runId, pending, options.runs.get(running.runId) !== undefined);
 
-  let reported = false;
-  try {
-    await options.ledger.write({ ...entry, state: 'result-computed', result: pending });
-  } catch (error) {
-    // The disk may be full: report anyway, the ledger only protects against a crash.
-    log.warn('could not record the result in the ledger', { error: describe(error) });
-  }
-  reported = await reportResult(options.api, polled.id, pending, log);
+  // The result is recorded and reported at once. A crash is covered as well as with the record
+  // first: until the record is durable a restart reports the job as orphaned, which CodePipeline
+  // refuses if the report got there (the job is finished) and takes if it did not, exactly as
+  // when the crash comes before a record written first; once it is durable, a restart sends it.
+  // The entry is removed only after both, so a late record cannot bring it back.
+  const computed = recorded
+    .catch(() => undefined)
+    .then(() => options.ledger.write({ ...entry, state: 'result-computed', result: pending }))
+    .catch((error: unknown) => {
+      // The disk may be full: report anyway, the ledger only protects against a crash.
+      log.warn('could not record the result in the ledger', { error: describe(error) });
+    });
+  const reported = await reportResult(options.api, polled.id, pending, log);
+  await computed;
   if (reported) await options.ledger.remove(polled.id).catch(() => undefined);
+  // The run's workspace goes after the report: removing it is not part of the job's result.
+  if (running) await running.dropWorkspaces();
   if (!options.keepWorkspaces) await removeWorkspace(options.workDir, polled.id).catch((error: unknown) => log.warn('could not remove the workspace', { error: describe(error) }));
   options.metrics.inFlight--;
   const label = handedBack ? 'handed-back' : outcomeLabel(pending);
@@ -234,6 +250,15 @@ class RunningJob {
   onWorkspace: (root: string) => void = () => undefined;
   /** Told what to report if the worker dies now without losing anything (see LedgerEntry.fallback). */
   onFallback: (result: PendingResult) => Promise<void> = async () => undefined;
+  /** The job's ledger entry being written: a tool starts only once it is on disk. */
+  recorded: Promise<void> = Promise.resolve();
+  /** Run workspaces to remove once the result is reported. */
+  private readonly finished: string[] = [];
+
+  /** Removes the workspaces of runs this job finished (after the report). */
+  async dropWorkspaces(): Promise<void> {
+    for (const root of this.finished.splice(0)) await this.dropWorkspace(root);
+  }
 
   async run(context: () => ResultContext): Promise<PendingResult> {
     const data = this.data;
@@ -355,6 +380,7 @@ class RunningJob {
           }
         });
       }
+      await this.recorded;
     } catch (error) {
       await this.dropWorkspace(workspace.root);
       throw error;
@@ -495,7 +521,7 @@ class RunningJob {
       if (outcome.status === 'in-progress') return this.hop(basis, 'resume', undefined, withId(outcome), context());
       return await this.finishOutputs(run.workspace, withId(outcome), context);
     } finally {
-      await this.dropWorkspace(run.workspace.root);
+      this.finished.push(run.workspace.root);
     }
   }
 

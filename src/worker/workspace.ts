@@ -24,7 +24,7 @@ export async function createWorkspace(workDir: string, jobId: string, inputNames
   const outputs = Object.fromEntries(outputNames.map((name) => [name, join(root, 'outputs', name)]));
   const home = join(root, 'home');
   const tmp = join(root, 'tmp');
-  for (const dir of [...Object.values(inputs), ...Object.values(outputs), home, tmp]) await mkdir(dir, { recursive: true, mode: 0o700 });
+  await Promise.all([...Object.values(inputs), ...Object.values(outputs), home, tmp].map((dir) => mkdir(dir, { recursive: true, mode: 0o700 })));
   return { root, inputs, outputs, home, tmp };
 }
 
