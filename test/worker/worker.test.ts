@@ -122,6 +122,25 @@ describe('worker (in-process)', () => {
     assert.deepEqual(existsSync(join(worker.workDir, 'jobs')) ? readdirSync(join(worker.workDir, 'jobs')) : [], [], 'workspaces are removed');
   });
 
+  it('starts the tool only once the job is in the ledger (written while the inputs download), and empties the ledger after the report', async () => {
+    const world = await open();
+    await createPipeline(world, threeStagePipeline('Ledgered'));
+    await queued(world, 1);
+    const workDir = tempWorkDir();
+    const seen: string[] = [];
+    const recordFirst: Executor = async (job) => {
+      const entry = JSON.parse(await readFile(join(workDir, 'ledger', `${job.identity.jobId}.json`), 'utf8')) as { state: string; pid: number };
+      seen.push(`${entry.state} ${entry.pid === process.pid ? 'this worker' : entry.pid}`);
+      return build(job);
+    };
+    const worker = await startTestWorker(world, { types: [jobType(recordFirst)], once: true, workDir });
+    const summary = await worker.done;
+    assert.deepEqual(summary.outcomes, { succeeded: 1 });
+    assert.deepEqual(seen, ['running this worker'], 'the entry was on disk when the tool started');
+    assert.deepEqual(readdirSync(join(workDir, 'ledger')), [], 'the entry is removed once the result is reported');
+    assert.deepEqual(existsSync(join(workDir, 'jobs')) ? readdirSync(join(workDir, 'jobs')) : [], [], 'the run workspace is removed after the report');
+  });
+
   it('yields exactly one result whatever the plugin does: throws, garbage, hangs, no output, tool failure, continuation', async () => {
     const world = await open();
     const cases = ['throws', 'garbage', 'hangs', 'no-output', 'tool-fails', 'continues'];
