@@ -84,8 +84,11 @@ export interface ZipStream {
   cancel(reason?: Error): void;
 }
 
-/** Trees whose files add up to at most this many bytes are zipped in memory. */
+/** Trees whose files add up to at most this many bytes are zipped in memory... */
 export const IN_MEMORY_ZIP_BYTES = 1024 * 1024;
+/** ...when they have at most this many entries: small files are read synchronously, and a few
+ *  milliseconds of blocked event loop is the bound (it also keeps the end record free of ZIP64). */
+export const IN_MEMORY_ZIP_ENTRIES = 1000;
 
 export interface ZipOptions {
   /** Zip in memory when the files add up to at most this many bytes (default IN_MEMORY_ZIP_BYTES). */
@@ -98,8 +101,7 @@ export async function zipDirectory(directory: string, artifact: string, options:
   const entries = await listTree(directory, artifact);
   let total = 0;
   for (const entry of entries) total += entry.size;
-  // Below 0xffff entries the end record needs no ZIP64 fields, which writeSmallZip does not write.
-  if (total <= (options.inMemoryBytes ?? IN_MEMORY_ZIP_BYTES) && entries.length < 0xffff) {
+  if (total <= (options.inMemoryBytes ?? IN_MEMORY_ZIP_BYTES) && entries.length <= IN_MEMORY_ZIP_ENTRIES) {
     const buffer = await writeSmallZip(directory, artifact, entries);
     const stream = Readable.from([buffer], { objectMode: false });
     return { stream, buffer, files: entries.filter((entry) => entry.kind !== 'directory').length, bytes: () => buffer.length, cancel: (reason?: Error) => stream.destroy(reason) };
