@@ -87,6 +87,16 @@ export function startWorker(options: WorkerOptions): Worker {
   let running = 0;
   let reserved = 0;
   const jobs = new Set<Promise<void>>();
+  // Loops that found every slot taken wait for one. A slot frees when a job ends (wakeAll) or when
+  // another type's poll in flight returns with fewer jobs than it reserved slots for: that second
+  // case wakes only the waiting loops (releaseSlots), not the sleeping ones, whose back-off stands.
+  let slotWaiters: (() => void)[] = [];
+  const waitForSlot = () => new Promise<void>((resolve) => slotWaiters.push(resolve));
+  const releaseSlots = () => {
+    const waiting = slotWaiters;
+    slotWaiters = [];
+    for (const resolve of waiting) resolve();
+  };
   // Wakes loops waiting for a free slot or sleeping between polls.
   let wake: (() => void) | undefined;
   let woken = new Promise<void>((resolve) => (wake = resolve));
@@ -94,6 +104,7 @@ export function startWorker(options: WorkerOptions): Worker {
     const resolve = wake;
     woken = new Promise<void>((next) => (wake = next));
     resolve?.();
+    releaseSlots();
   };
   let graceTimer: NodeJS.Timeout | undefined;
   const tokenKey = resolveTokenKey(options.tokenKey, options.env ?? process.env);
@@ -166,7 +177,7 @@ export function startWorker(options: WorkerOptions): Worker {
     while (!stopping) {
       const size = batchSize(options.concurrency, running, reserved);
       if (size === 0) {
-        await woken;
+        await waitForSlot();
         continue;
       }
       reserved += size;
@@ -179,8 +190,10 @@ export function startWorker(options: WorkerOptions): Worker {
         if (polled.length) typeLog.debug(`polled ${polled.length} job${polled.length > 1 ? 's' : ''}`);
         // A poll that raced a shutdown still acknowledges nothing: jobs not acknowledged go back to the queue.
         for (const job of polled) if (!stopping) startJob(job, type);
+        if (polled.length < size) releaseSlots();
       } catch (error) {
         reserved -= size;
+        releaseSlots();
         const name = (error as Error).name;
         outcome = THROTTLING.has(name) ? 'throttled' : 'error';
         metrics.countPoll(type.selected.ref.provider, outcome === 'throttled' ? 'throttled' : 'error');
