@@ -145,6 +145,9 @@ export interface Run {
   progress: Progress;
   /** When a job of this run was last seen here (for discarding runs nobody asks about). */
   lastSeenAt: number;
+  /** The owner reported a hop and no job of the run has reached it since: the worker polls the
+   *  type eagerly until one does. False while the owner holds a job of the run (most of the time). */
+  awaitingJob: boolean;
 }
 
 export class RunRegistry {
@@ -169,10 +172,12 @@ export class RunRegistry {
     return count;
   }
 
-  /** Runs waiting for a continuation job of their type (the worker polls eagerly for them). */
+  /** Runs waiting for a continuation job of their type (the worker polls eagerly for them). Runs
+   *  whose job the owner holds do not count: polling every second for a whole run would cost
+   *  thousands of calls an hour for nothing. */
   waitingFor(actionType: string): number {
     let count = 0;
-    for (const run of this.runs.values()) if (run.actionType === actionType) count++;
+    for (const run of this.runs.values()) if (run.actionType === actionType && run.awaitingJob) count++;
     return count;
   }
 

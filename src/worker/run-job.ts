@@ -269,6 +269,7 @@ class RunningJob {
       case 'own': {
         const mine = run as Run;
         mine.lastSeenAt = now;
+        mine.awaitingJob = false;
         this.runId = mine.runId;
         this.onWorkspace(mine.workspace.root);
         return this.waitAndReport(mine, settings, context);
@@ -374,6 +375,7 @@ class RunningJob {
       hop: basis.hop,
       progress: {},
       lastSeenAt: now,
+      awaitingJob: false,
     };
     const deadlineTimer = setTimeout(
       () => controller.abort(new JobFailure('JobFailed', `the run did not finish within ${formatDuration(basis.deadline - basis.startedAt)} (the worker's --job-timeout, counted across ${run.hop} continuation jobs); it was stopped`)),
@@ -481,6 +483,7 @@ class RunningJob {
       }, context());
       run.lastReportAt = now;
       run.hop++;
+      run.awaitingJob = true;
       return pending;
     }
     this.options.runs.delete(run.runId);
