@@ -1,7 +1,8 @@
-// The job ledger: one small JSON file per acknowledged job under <workDir>/ledger/, so a worker
-// that dies still reports every job it took. Written with write-then-rename and fsync, so a file
-// is either the old entry or the new one, never half of each. It holds no credentials and no
-// nonces; a computed result is stored already redacted, exactly as it will be sent.
+// The job ledger: one small JSON file per acknowledged job under <workDir>/ledger/, written just
+// before the acknowledgement, so a worker that dies still reports every job it took. Written with
+// write-then-rename and fsync, so a file is either the old entry or the new one, never half of
+// each. It holds no credentials and no nonces; a computed result is stored already redacted,
+// exactly as it will be sent.
 
 import { hostname } from 'node:os';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
@@ -18,13 +19,16 @@ export interface LedgerEntry {
   readonly pipeline: string;
   readonly stage: string;
   readonly action: string;
+  /** When the worker acknowledged the job: the entry is written just before AcknowledgeJob (and
+   *  removed when the acknowledgement fails), so an acknowledged job always has one. */
   readonly acknowledgedAt: string;
   readonly pid: number;
   readonly host: string;
   readonly state: 'running' | 'result-computed' | 'reported';
   readonly result?: PendingResult;
-  /** What to report if this worker dies while the job is running: set when nothing local would be
-   *  lost (a hand-back hold, an async plugin's resume), so another worker can carry on. */
+  /** What to report if this worker dies while the job is running, decided before acknowledging:
+   *  set when nothing local would be lost (a hand-back, a refusal, an async plugin's resume), so
+   *  whoever recovers the entry carries on as this worker would have. */
   readonly fallback?: PendingResult;
 }
 
