@@ -230,6 +230,9 @@ export function startWorker(options: WorkerOptions): Worker {
       await recoverEntry(entry, 'a previous worker process left this job in the ledger');
     }
   };
+  // The start-up pass, then the periodic ones, never two at once (a slow pass would otherwise
+  // overlap the next tick and send the same entries twice).
+  let recovering: Promise<void> | undefined = recover().finally(() => (recovering = undefined));
 
   // Every few seconds: report held jobs of dead sibling processes on this host (they share the
   // work folder), and forget runs no continuation job reached for twice the owner timeout. At most
@@ -238,7 +241,9 @@ export function startWorker(options: WorkerOptions): Worker {
   // that job to someone else (its dispatch timeout).
   const ownerTimeout = Math.min(...options.types.map((type) => settingsOf(type).ownerTimeoutMs));
   const maintenance = setInterval(() => {
-    void recoverSiblings().catch((error: unknown) => log.warn('could not check the ledger for stopped workers', { error: (error as Error).message }));
+    recovering ??= recoverSiblings()
+      .catch((error: unknown) => log.warn('could not check the ledger for stopped workers', { error: (error as Error).message }))
+      .finally(() => (recovering = undefined));
     for (const run of runs.sweep(Date.now(), 2 * ownerTimeout)) {
       board.finish(run.runId, 'stopped', 'no continuation job of this run reached this worker within twice the owner timeout; its tool was stopped');
       log.warn(`forgetting run ${run.runId}: none of its continuation jobs reached this worker within twice the owner timeout (another worker failed it); its tool was stopped`);
@@ -256,7 +261,7 @@ export function startWorker(options: WorkerOptions): Worker {
   };
 
   const done = (async (): Promise<WorkerSummary> => {
-    await recover();
+    await recovering;
     log.info(`worker polling ${options.types.map((type) => type.selected.label + (type.selected.queryParam ? ` (${Object.entries(type.selected.queryParam).map(([k, v]) => `${k}=${v}`).join('')})` : '')).join(', ')}`, {
       concurrency: options.concurrency,
       host: hostname(),
