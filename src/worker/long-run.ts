@@ -1,8 +1,8 @@
 // Long runs: a tool that outlives one job. The owner (the worker process that started the tool)
 // keeps it in its in-process registry across hops; continuation jobs carry a signed token naming
-// the owner, and whichever worker polls one decides here what to do with it (see
-// docs/architecture.md, "Long-running work"). The routing decision is pure; the registry and the
-// progress tap are small in-process objects.
+// the owner, and whichever worker polls one decides here what to do with it, before acknowledging
+// it (planJob; see docs/architecture.md, "Long-running work"). The routing and planning decisions
+// are pure; the registry and the progress tap are small in-process objects.
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
