@@ -217,15 +217,17 @@ async function extractInto(source: ZipSource, root: string, options: ExtractOpti
   const symlinks: Array<{ readonly entry: PlannedSymlink; readonly target: string }> = [];
   const last = plan.entries.at(-1);
   if (last) {
-    const cursor = new ByteCursor(archiveBytes(source, window, 0, last.limit), artifact);
+    const cursor = new ByteCursor(archiveBytes(source, window, 0, last.limit), artifact, signal);
     try {
-      const head = await cursor.peek(4);
-      refuseIfNotZip(head, artifact);
+      // The first bytes say whether this is a ZIP at all (a valid-looking tail on something else).
+      if ((plan.entries[0]?.entry.localHeaderOffset ?? 0) >= 4) refuseIfNotZip(await cursor.read(4), artifact);
       for (const planned of plan.entries) {
         signal.throwIfAborted();
         writer.throwIfFailed();
         await cursor.skipTo(planned.entry.localHeaderOffset);
-        const { variableLength } = readLocalHeader(await cursor.read(LOCAL_HEADER_SIZE), planned.entry.localHeaderOffset, planned.entry.name, artifact);
+        const header = await cursor.read(LOCAL_HEADER_SIZE);
+        if (planned.entry.localHeaderOffset === 0) refuseIfNotZip(header, artifact);
+        const { variableLength } = readLocalHeader(header, planned.entry.localHeaderOffset, planned.entry.name, artifact);
         await cursor.skip(variableLength);
         const dataEnd = cursor.position + planned.entry.compressedSize;
         if (dataEnd > planned.limit) {
@@ -357,23 +359,49 @@ class ByteCursor {
   readonly #iterator: AsyncIterator<Buffer>;
   #chunk: Buffer = Buffer.alloc(0);
   #offset = 0;
+  #waiting = false;
   /** Archive offset of the next byte. */
   position = 0;
 
   constructor(
     chunks: AsyncIterable<Buffer>,
     readonly artifact: string,
+    readonly signal: AbortSignal,
   ) {
     this.#iterator = chunks[Symbol.asyncIterator]();
   }
 
   async #fill(): Promise<void> {
     while (this.#offset === this.#chunk.length) {
-      const next = await this.#iterator.next();
+      this.#waiting = true;
+      const next = await this.#nextOrAbort();
+      this.#waiting = false;
       if (next.done) throw corrupt(this.artifact, `it ends at offset ${this.position}, before the entries its central directory lists`);
       this.#chunk = next.value;
       this.#offset = 0;
     }
+  }
+
+  /** The source's next chunk, unless the signal fires first: a source that stops answering must
+   *  not outlive the signal. (A listener per call, not Promise.race with one long-lived promise,
+   *  which would keep every chunk reachable until the end.) */
+  #nextOrAbort(): Promise<IteratorResult<Buffer>> {
+    const { signal } = this;
+    signal.throwIfAborted();
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#iterator.next().then(
+        (next) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(next);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      );
+    });
   }
 
   /** The next 1 to `max` bytes, without copying. */
@@ -401,12 +429,6 @@ class ByteCursor {
     return bytes;
   }
 
-  /** Up to `length` bytes from here, without moving. */
-  async peek(length: number): Promise<Buffer> {
-    await this.#fill();
-    return this.#chunk.subarray(this.#offset, this.#offset + length);
-  }
-
   async skip(length: number): Promise<void> {
     for (let remaining = length; remaining > 0; ) remaining -= (await this.take(remaining)).length;
   }
@@ -416,8 +438,12 @@ class ByteCursor {
     await this.skip(offset - this.position);
   }
 
+  /** Lets the source release what it holds (an HTTP body, a read in flight). */
   async close(): Promise<void> {
-    await this.#iterator.return?.();
+    const closing = this.#iterator.return?.();
+    // A source still busy with a next() that was given up on (aborted) closes when that ends.
+    if (this.#waiting) void closing?.catch(() => undefined);
+    else await closing;
   }
 }
 
