@@ -13,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { createArtifactTransfer, HostileArchive } from '../../src/worker/artifacts/index.js';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createArtifactTransfer, extractArchive, HostileArchive } from '../../src/worker/artifacts/index.js';
+import { openS3Zip } from '../../src/worker/artifacts/ranged-zip.js';
 import { TAIL_BYTES } from '../../src/worker/artifacts/extract.js';
 import { DEFAULT_EXTRACT_LIMITS, JobFailure, type TransferTarget } from '../../src/worker/types.js';
 import { startTestEndpoint, TEST_CREDENTIALS, type TestEndpoint } from '../helpers/endpoint.js';
@@ -206,6 +208,25 @@ describe('artifacts over S3: tail first, then the body while extracting', () => 
     assert.deepEqual(ranges, [`bytes=-${TAIL_BYTES}`, `bytes=0-${large.length - TAIL_BYTES - 1}`, `bytes=${cutAt}-${large.length - TAIL_BYTES - 1}`]);
   });
 
+  it('reads stretches of a large artifact over several connections at once, each pinned with If-Match', async () => {
+    await put('streams.zip', large);
+    const ws = fresh('streams.zip');
+    const client = new S3Client({ endpoint: proxy.url, region: world.endpoint.region, credentials: TEST_CREDENTIALS, forcePathStyle: true, maxAttempts: 1 });
+    try {
+      const site = { direction: 'download' as const, artifact: 'SourceOut', bucket: BUCKET, key: 'streams.zip' };
+      const source = await openS3Zip({ client, GetObjectCommand, site, signal: never, resumes: 0, streams: { count: 3, minBytes: 3 * MIB } });
+      await extractArchive(source, ws.directory, { artifact: 'SourceOut', limits: DEFAULT_EXTRACT_LIMITS, signal: never });
+    } finally {
+      client.destroy();
+    }
+    assert.deepEqual(await describeTree(ws.directory), await describeTree(largeTree));
+    // Stretches start at entries (bin/tool at 0, assets/a.bin after its 8 MiB); the third lies in the tail.
+    const [tail, ...bodies] = ws.requests();
+    const aBin = 30 + 'bin/'.length + 30 + 'bin/tool'.length + 8 * MIB;
+    assert.deepEqual(bodies.map((seen) => seen.range).sort(), [`bytes=0-${aBin - 1}`, `bytes=${aBin}-${large.length - TAIL_BYTES - 1}`]);
+    for (const body of bodies) assert.equal(body.ifMatch, tail?.etag);
+  });
+
   it('fails as SystemUnavailable when the body keeps breaking off, and leaves the folder empty', async () => {
     await put('broken.zip', large);
     const ws = fresh('broken.zip');
@@ -250,7 +271,7 @@ describe('artifacts over S3: tail first, then the body while extracting', () => 
   });
 
   it('says an empty object is empty, and a large object that is not a ZIP is not one', async () => {
-    await put('empty.zip', '');
+    await put('empty.zip', Buffer.alloc(0));
     const empty = await rejection(transfer.downloadAndExtract(targetFor('empty.zip'), fresh('empty.zip').directory, DEFAULT_EXTRACT_LIMITS, never));
     assert.ok(empty instanceof HostileArchive);
     assert.equal(empty.message, 'input artifact SourceOut is not a ZIP file: the object is empty');

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { deflateRawSync } from 'node:zlib';
 import { extractArchive, HostileArchive, type HostileRule, type ZipSource } from '../../src/worker/artifacts/index.js';
+import { planSegments, type PlannedEntry } from '../../src/worker/artifacts/extract-plan.js';
 import { END_RECORDS_MAX_BYTES, readCentralDirectory, readEndRecords } from '../../src/worker/artifacts/zip-directory.js';
 import { DEFAULT_EXTRACT_LIMITS } from '../../src/worker/types.js';
 import { buildZip, deflatedZeros, describeTree, type RawEntry } from '../helpers/zips.js';
@@ -22,12 +23,13 @@ const MIB = 1024 * KIB;
 
 /** An archive as a ZipSource whose tail holds `tailBytes` (at least the end records), answering
  *  reads in chunks of the sizes given in turn, and logging every range asked of it. */
-function memorySource(archive: Buffer, options: { tailBytes?: number; chunks?: readonly number[]; cutAt?: number; blockAt?: number } = {}) {
+function memorySource(archive: Buffer, options: { tailBytes?: number; chunks?: readonly number[]; cutAt?: number; blockAt?: number; streams?: ZipSource['streams'] } = {}) {
   const tailBytes = Math.min(archive.length, Math.max(options.tailBytes ?? END_RECORDS_MAX_BYTES, END_RECORDS_MAX_BYTES));
   const chunks = options.chunks ?? [64 * KIB];
   const reads: string[] = [];
   const source: ZipSource = {
     size: archive.length,
+    ...(options.streams ? { streams: options.streams } : {}),
     tail: { start: archive.length - tailBytes, bytes: archive.subarray(archive.length - tailBytes) },
     async *read(start, end) {
       reads.push(`${start}-${end}`);
@@ -181,6 +183,72 @@ describe('artifacts: extraction streams the body once, in file order', () => {
     await assert.rejects(
       Promise.race([running, new Promise((_, reject) => setTimeout(() => reject(new Error('the extraction hung after the abort')), 5000))]),
       /stopping/,
+    );
+    assert.deepEqual(await readdir(out), []);
+  });
+});
+
+describe('artifacts: several streams at once', () => {
+  let root: string;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'cpsync-streams-'));
+  });
+  after(async () => rm(root, { recursive: true, force: true }));
+
+  const at = (offset: number, limit: number) => ({ entry: { localHeaderOffset: offset }, limit }) as unknown as PlannedEntry;
+  const entries = [at(0, 100), at(100, 250), at(250, 300), at(300, 600), at(600, 700), at(700, 1000)];
+  const cuts = (streams: number, minBytes: number) => planSegments(entries, streams, minBytes).map((segment) => `${segment.start}-${segment.end}:${segment.entries.length}`);
+
+  it('cuts the archive between entries into stretches of about equal size, none under the minimum', () => {
+    assert.deepEqual(cuts(1, 10), ['0-1000:6']);
+    assert.deepEqual(cuts(2, 10), ['0-600:4', '600-1000:2']);
+    assert.deepEqual(cuts(3, 10), ['0-600:4', '600-700:1', '700-1000:1'], 'cut at the first entry past each third');
+    assert.deepEqual(cuts(4, 400), ['0-600:4', '600-1000:2'], 'at most total / minBytes stretches');
+    assert.deepEqual(cuts(4, 2000), ['0-1000:6'], 'too small to split');
+    assert.deepEqual(planSegments([], 4, 10), []);
+    for (const streams of [2, 3, 4, 8]) {
+      const segments = planSegments(entries, streams, 1);
+      assert.deepEqual(segments.flatMap((segment) => segment.entries), entries, 'every entry once, in order');
+      segments.forEach((segment, index) => assert.equal(segment.start, index === 0 ? 0 : segment.entries[0]?.entry.localHeaderOffset));
+    }
+  });
+
+  function manyEntries(): RawEntry[] {
+    return Array.from({ length: 8 }, (_, index) => ({ name: `part-${index}.bin`, data: noise.subarray(index * 10 * KIB, index * 10 * KIB + 40 * KIB), method: index % 2 === 0 ? 0 : 8 }));
+  }
+
+  it('extracts stretches of the archive in parallel reads, the same files as one read gives', async () => {
+    const archive = buildZip(manyEntries());
+    const { source, reads } = memorySource(archive, { streams: { count: 3, minBytes: 40 * KIB }, chunks: [3000] });
+    const out = join(root, 'parallel');
+    const result = await extractArchive(source, out, { artifact: 'SourceOut', limits: DEFAULT_EXTRACT_LIMITS, signal: never });
+    assert.equal(result.files, 8);
+    assert.equal(reads.length, 3, reads.join(', '));
+    assert.ok(reads[0]?.startsWith('0-'));
+    for (let index = 0; index < 8; index++) {
+      assert.ok((await readFile(join(out, `part-${index}.bin`))).equals(noise.subarray(index * 10 * KIB, index * 10 * KIB + 40 * KIB)));
+    }
+  });
+
+  it('stops every stream when one finds a hostile entry, even one whose source has stalled', async () => {
+    const entries = manyEntries();
+    entries[6] = { ...entries[6]!, crc: 1234 };
+    const archive = buildZip(entries);
+    // The first stretch stalls for good before its first byte; the last one meets the bad CRC.
+    const { source } = memorySource(archive, { streams: { count: 3, minBytes: 40 * KIB }, blockAt: 0 });
+    const guarded = { ...source, read: (start: number, end: number, signal: AbortSignal) => (start === 0 ? source.read(start, end, signal) : memorySource(archive).source.read(start, end, signal)) };
+    const out = join(root, 'stopped');
+    await assert.rejects(
+      Promise.race([
+        extractArchive(guarded, out, { artifact: 'SourceOut', limits: DEFAULT_EXTRACT_LIMITS, signal: never }),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('a stalled stream kept the extraction alive')), 5000)),
+      ]),
+      (error: unknown) => {
+        assert.ok(error instanceof HostileArchive, String(error));
+        assert.equal(error.rule, 'corrupt');
+        assert.match(error.message, /"part-6\.bin": its CRC-32 does not match/);
+        return true;
+      },
     );
     assert.deepEqual(await readdir(out), []);
   });

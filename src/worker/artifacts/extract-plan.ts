@@ -103,3 +103,37 @@ export function planExtraction(artifact: string, entries: readonly DirectoryEntr
   });
   return { directories: [...directories.values()], entries: planned };
 }
+
+/** A stretch of the archive read by one stream: [start, end) holds `entries`, in file order. */
+export interface Segment {
+  readonly start: number;
+  readonly end: number;
+  readonly entries: readonly PlannedEntry[];
+}
+
+/**
+ * Splits the entries into at most `streams` stretches of about equal bytes, each at least
+ * `minBytes` long, cut between entries. Entries are independent once planned (every directory
+ * exists first, symlinks come last), so the stretches may be extracted at once. The first starts at
+ * offset 0, where the archive's first bytes say whether it is a ZIP at all.
+ */
+export function planSegments(entries: readonly PlannedEntry[], streams: number, minBytes: number): Segment[] {
+  const last = entries.at(-1);
+  if (!last) return [];
+  const count = Math.max(1, Math.min(Math.floor(streams), Math.floor(last.limit / minBytes)));
+  const target = last.limit / count;
+  const segments: Segment[] = [];
+  let start = 0;
+  let current: PlannedEntry[] = [];
+  for (const entry of entries) {
+    const offset = entry.entry.localHeaderOffset;
+    if (current.length > 0 && segments.length < count - 1 && offset >= (segments.length + 1) * target) {
+      segments.push({ start, end: offset, entries: current });
+      start = offset;
+      current = [];
+    }
+    current.push(entry);
+  }
+  segments.push({ start, end: last.limit, entries: current });
+  return segments;
+}

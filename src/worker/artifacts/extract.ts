@@ -20,7 +20,7 @@ import * as zlib from 'node:zlib';
 import type { ExtractLimits } from '../types.js';
 import { JobFailure } from '../types.js';
 import { checkSymlink, detectArchiveFormat, ExtractionBudget, HostileArchive, notZipMessage, quoteName, type EntryMeter } from './archive-rules.js';
-import { planExtraction, ZIP_METHOD_STORED, MAX_SYMLINK_TARGET_BYTES, type PlannedEntry, type PlannedFile, type PlannedSymlink } from './extract-plan.js';
+import { planExtraction, planSegments, ZIP_METHOD_STORED, MAX_SYMLINK_TARGET_BYTES, type ExtractionPlan, type PlannedEntry, type PlannedFile, type PlannedSymlink, type Segment } from './extract-plan.js';
 import { END_RECORDS_MAX_BYTES, LOCAL_HEADER_SIZE, readCentralDirectory, readEndRecords, readLocalHeader, type ArchiveWindow } from './zip-directory.js';
 
 const KIB = 1024;
@@ -66,8 +66,12 @@ export interface ZipSource {
   readonly size: number;
   /** The last min(size, TAIL_BYTES) bytes, or more. */
   readonly tail: ArchiveWindow;
-  /** Bytes [start, end) in order, in chunks of any size; `end` is at most `tail.start`. */
-  read(start: number, end: number): AsyncIterable<Buffer>;
+  /** Bytes [start, end) in order, in chunks of any size; `end` is at most `tail.start`. Several
+   *  ranges may be read at once; `signal` ends a read early. */
+  read(start: number, end: number, signal: AbortSignal): AsyncIterable<Buffer>;
+  /** Whether to read several ranges at once (S3: a connection each), and in stretches of at least
+   *  how many bytes; by default one stream reads everything. */
+  readonly streams?: { readonly count: number; readonly minBytes: number };
 }
 
 /**
@@ -154,23 +158,23 @@ function corrupt(artifact: string, why: string): HostileArchive {
 }
 
 /** Bytes [start, end) of the archive, from the source and then from the window already in memory. */
-async function* archiveBytes(source: ZipSource, window: ArchiveWindow, start: number, end: number): AsyncGenerator<Buffer> {
-  if (start < window.start) yield* source.read(start, Math.min(end, window.start));
+async function* archiveBytes(source: ZipSource, window: ArchiveWindow, start: number, end: number, signal: AbortSignal): AsyncGenerator<Buffer> {
+  if (start < window.start) yield* source.read(start, Math.min(end, window.start), signal);
   if (end > window.start) yield window.bytes.subarray(Math.max(start, window.start) - window.start, end - window.start);
 }
 
-async function readWindow(source: ZipSource, window: ArchiveWindow, start: number, end: number): Promise<Buffer> {
+async function readWindow(source: ZipSource, window: ArchiveWindow, start: number, end: number, signal: AbortSignal): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of archiveBytes(source, window, start, end)) chunks.push(chunk);
+  for await (const chunk of archiveBytes(source, window, start, end, signal)) chunks.push(chunk);
   const bytes = Buffer.concat(chunks);
   if (bytes.length !== end - start) throw new Error(`read ${bytes.length} bytes of the archive's ${end - start} from offset ${start}`);
   return bytes;
 }
 
 /** Grows the window in memory down to `from`. */
-async function extendWindow(source: ZipSource, window: ArchiveWindow, from: number): Promise<ArchiveWindow> {
+async function extendWindow(source: ZipSource, window: ArchiveWindow, from: number, signal: AbortSignal): Promise<ArchiveWindow> {
   if (from >= window.start) return window;
-  return { start: from, bytes: Buffer.concat([await readWindow(source, window, from, window.start), window.bytes]) };
+  return { start: from, bytes: Buffer.concat([await readWindow(source, window, from, window.start, signal), window.bytes]) };
 }
 
 function umaskOf(): number | undefined {
@@ -186,75 +190,33 @@ function umaskOf(): number | undefined {
 
 async function extractInto(source: ZipSource, root: string, options: ExtractOptions): Promise<ExtractResult> {
   const { artifact, limits, signal } = options;
-  let window = source.tail;
-  if (window.start === 0) refuseIfNotZip(window.bytes, artifact);
-
-  let records = readEndRecords(window, source.size, artifact);
-  if ('needFrom' in records) {
-    if (window.start - records.needFrom > MAX_DIRECTORY_BYTES) throw corrupt(artifact, `its ZIP64 end record at offset ${records.needFrom} is far from its end`);
-    window = await extendWindow(source, window, records.needFrom);
-    records = readEndRecords(window, source.size, artifact);
-  }
-  if ('missing' in records) {
-    refuseIfNotZip(window.start === 0 ? window.bytes : await readWindow(source, window, 0, Math.min(4, source.size)), artifact);
-    throw corrupt(artifact, 'it has no end of central directory record (is it truncated?)');
-  }
-  if (!('found' in records)) throw corrupt(artifact, 'its ZIP64 end record is not where its locator says');
-  const end = records.found;
-  const budget = new ExtractionBudget(artifact, limits, source.size);
-  budget.checkEntryCount(end.entryCount);
-  if (end.directorySize > MAX_DIRECTORY_BYTES) {
-    throw new HostileArchive('too-many-entries', `input artifact ${artifact}: refused: its central directory is ${end.directorySize} bytes, more than cpsync reads (${MAX_DIRECTORY_BYTES})`);
-  }
-  window = await extendWindow(source, window, end.directoryOffset);
+  const { plan, window, budget } = await readPlan(source, artifact, limits, signal);
   signal.throwIfAborted();
-  const plan = planExtraction(artifact, readCentralDirectory(window, end, artifact), end.directoryOffset, budget);
 
   for (const directory of plan.directories) await mkdir(join(root, directory.path), { mode: directory.fromEntry ? 0o700 : 0o755 });
 
   const writer = new FileWriter(umaskOf());
   const links = new Map<string, string>();
   const symlinks: Array<{ readonly entry: PlannedSymlink; readonly target: string }> = [];
-  const last = plan.entries.at(-1);
-  if (last) {
-    const cursor = new ByteCursor(archiveBytes(source, window, 0, last.limit), artifact, signal);
-    try {
-      // The first bytes say whether this is a ZIP at all (a valid-looking tail on something else).
-      if ((plan.entries[0]?.entry.localHeaderOffset ?? 0) >= 4) refuseIfNotZip(await cursor.read(4), artifact);
-      for (const planned of plan.entries) {
-        signal.throwIfAborted();
-        writer.throwIfFailed();
-        await cursor.skipTo(planned.entry.localHeaderOffset);
-        const header = await cursor.read(LOCAL_HEADER_SIZE);
-        if (planned.entry.localHeaderOffset === 0) refuseIfNotZip(header, artifact);
-        const { variableLength } = readLocalHeader(header, planned.entry.localHeaderOffset, planned.entry.name, artifact);
-        await cursor.skip(variableLength);
-        const dataEnd = cursor.position + planned.entry.compressedSize;
-        if (dataEnd > planned.limit) {
-          throw new HostileArchive(
-            'overlapping-entries',
-            `input artifact ${artifact}: refused entry ${quoteName(planned.entry.name)}: its data (to offset ${dataEnd}) runs into the next entry or the central directory at offset ${planned.limit}`,
-          );
-        }
-        const meter = budget.meter(planned.entry.name, planned.entry.uncompressedSize);
-        if (planned.kind === 'symlink') {
-          const target = (await readSmallEntry(cursor, planned, meter, artifact)).toString('utf8');
-          links.set(planned.path, target);
-          symlinks.push({ entry: planned, target });
-        } else {
-          if (writer.needsRoom()) await writer.room();
-          await writeFileEntry(cursor, planned, meter, writer.create(join(root, planned.path), planned.mode, planned.mtime), artifact, signal);
-        }
+  // The first failure stops every stream (and its request) at once, not at its next chunk.
+  const stop = new AbortController();
+  const streams = AbortSignal.any([signal, stop.signal]);
+  const segments = planSegments(plan.entries, source.streams?.count ?? 1, source.streams?.minBytes ?? Number.MAX_SAFE_INTEGER);
+  await Promise.allSettled(
+    segments.map(async (segment) => {
+      try {
+        await extractSegment(segment, { source, window, root, artifact, budget, writer, signal: streams }, (entry, target) => {
+          links.set(entry.path, target);
+          symlinks.push({ entry, target });
+        });
+      } catch (error) {
+        writer.fail(error);
+        stop.abort(error);
       }
-    } catch (error) {
-      writer.fail(error);
-      throw error;
-    } finally {
-      await cursor.close();
-      await writer.settle();
-    }
-    writer.throwIfFailed();
-  }
+    }),
+  );
+  await writer.settle();
+  writer.throwIfFailed();
 
   // Symlinks last, once every target is known: one that stays inside on its own can still leave
   // through another. None exists while files are written, so no write can pass through one.
@@ -276,6 +238,79 @@ async function extractInto(source: ZipSource, root: string, options: ExtractOpti
     if (directory.mtime) await utimes(absolute, directory.mtime, directory.mtime);
   }
   return { files: plan.entries.length, bytes: budget.totalBytes };
+}
+
+/** The end records and central directory, from the tail (and more of the end if they need it),
+ *  checked and planned before any entry data is read. */
+async function readPlan(source: ZipSource, artifact: string, limits: ExtractLimits, signal: AbortSignal): Promise<{ plan: ExtractionPlan; window: ArchiveWindow; budget: ExtractionBudget }> {
+  let window = source.tail;
+  if (window.start === 0) refuseIfNotZip(window.bytes, artifact);
+  let records = readEndRecords(window, source.size, artifact);
+  if ('needFrom' in records) {
+    if (window.start - records.needFrom > MAX_DIRECTORY_BYTES) throw corrupt(artifact, `its ZIP64 end record at offset ${records.needFrom} is far from its end`);
+    window = await extendWindow(source, window, records.needFrom, signal);
+    records = readEndRecords(window, source.size, artifact);
+  }
+  if ('missing' in records) {
+    refuseIfNotZip(window.start === 0 ? window.bytes : await readWindow(source, window, 0, Math.min(4, source.size), signal), artifact);
+    throw corrupt(artifact, 'it has no end of central directory record (is it truncated?)');
+  }
+  if (!('found' in records)) throw corrupt(artifact, 'its ZIP64 end record is not where its locator says');
+  const end = records.found;
+  const budget = new ExtractionBudget(artifact, limits, source.size);
+  budget.checkEntryCount(end.entryCount);
+  if (end.directorySize > MAX_DIRECTORY_BYTES) {
+    throw new HostileArchive('too-many-entries', `input artifact ${artifact}: refused: its central directory is ${end.directorySize} bytes, more than cpsync reads (${MAX_DIRECTORY_BYTES})`);
+  }
+  window = await extendWindow(source, window, end.directoryOffset, signal);
+  const plan = planExtraction(artifact, readCentralDirectory(window, end, artifact), end.directoryOffset, budget);
+  return { plan, window, budget };
+}
+
+interface SegmentContext {
+  readonly source: ZipSource;
+  readonly window: ArchiveWindow;
+  readonly root: string;
+  readonly artifact: string;
+  readonly budget: ExtractionBudget;
+  readonly writer: FileWriter;
+  readonly signal: AbortSignal;
+}
+
+/** Streams one stretch of the archive front to back, writing its files and collecting its symlinks. */
+async function extractSegment(segment: Segment, context: SegmentContext, onSymlink: (entry: PlannedSymlink, target: string) => void): Promise<void> {
+  const { source, window, root, artifact, budget, writer, signal } = context;
+  const cursor = new ByteCursor(archiveBytes(source, window, segment.start, segment.end, signal), segment.start, artifact, signal);
+  try {
+    // The first bytes say whether this is a ZIP at all (a valid-looking tail on something else).
+    const first = segment.entries[0]?.entry.localHeaderOffset ?? 0;
+    if (segment.start === 0 && first >= 4) refuseIfNotZip(await cursor.read(4), artifact);
+    for (const planned of segment.entries) {
+      signal.throwIfAborted();
+      writer.throwIfFailed();
+      await cursor.skipTo(planned.entry.localHeaderOffset);
+      const header = await cursor.read(LOCAL_HEADER_SIZE);
+      if (planned.entry.localHeaderOffset === 0) refuseIfNotZip(header, artifact);
+      const { variableLength } = readLocalHeader(header, planned.entry.localHeaderOffset, planned.entry.name, artifact);
+      await cursor.skip(variableLength);
+      const dataEnd = cursor.position + planned.entry.compressedSize;
+      if (dataEnd > planned.limit) {
+        throw new HostileArchive(
+          'overlapping-entries',
+          `input artifact ${artifact}: refused entry ${quoteName(planned.entry.name)}: its data (to offset ${dataEnd}) runs into the next entry or the central directory at offset ${planned.limit}`,
+        );
+      }
+      const meter = budget.meter(planned.entry.name, planned.entry.uncompressedSize);
+      if (planned.kind === 'symlink') {
+        onSymlink(planned, (await readSmallEntry(cursor, planned, meter, artifact)).toString('utf8'));
+        continue;
+      }
+      if (writer.needsRoom(true)) await writer.room(true);
+      await writeFileEntry(cursor, planned, meter, writer.create(join(root, planned.path), planned.mode, planned.mtime), artifact, signal);
+    }
+  } finally {
+    await cursor.close();
+  }
 }
 
 function refuseIfNotZip(head: Buffer, artifact: string): void {
@@ -365,10 +400,12 @@ class ByteCursor {
 
   constructor(
     chunks: AsyncIterable<Buffer>,
+    start: number,
     readonly artifact: string,
     readonly signal: AbortSignal,
   ) {
     this.#iterator = chunks[Symbol.asyncIterator]();
+    this.position = start;
   }
 
   async #fill(): Promise<void> {
@@ -492,13 +529,14 @@ class FileWriter {
     this.#wake();
   }
 
-  needsRoom(): boolean {
-    return this.#failure !== undefined || this.#queuedBytes > MAX_QUEUED_BYTES || this.#files.size >= MAX_OPEN_FILES;
+  /** Too many bytes waiting to be written, or (`newFile`) too many files open for another. */
+  needsRoom(newFile = false): boolean {
+    return this.#failure !== undefined || this.#queuedBytes > MAX_QUEUED_BYTES || (newFile && this.#files.size >= MAX_OPEN_FILES);
   }
 
   /** Resolves once there is room for more; throws the first failure. */
-  async room(): Promise<void> {
-    while (this.needsRoom()) {
+  async room(newFile = false): Promise<void> {
+    while (this.needsRoom(newFile)) {
       this.throwIfFailed();
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
@@ -536,7 +574,9 @@ class OutputFile {
     this.#batchBytes += chunk.length;
     this.writer.queued(chunk.length);
     if (this.#batchBytes >= WRITE_BATCH) this.#flush();
-    return this.writer.needsRoom() ? this.writer.room() : undefined;
+    if (!this.writer.needsRoom()) return undefined;
+    this.#flush(); // what is held here must be able to drain while the caller waits
+    return this.writer.room();
   }
 
   end(): void {

@@ -19,7 +19,12 @@ export interface S3ZipRequest {
   readonly signal: AbortSignal;
   /** How many times a body that breaks off is requested again from where it stopped. */
   readonly resumes: number;
+  /** Body GETs in flight at once for a large artifact (one connection each; default 1), each
+   *  for a stretch of at least `minBytes` (default 64 MiB). */
+  readonly streams?: { readonly count: number; readonly minBytes?: number };
 }
+
+const MIN_STREAM_BYTES = 64 * 1024 * 1024;
 
 const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+)$/;
 
@@ -39,7 +44,7 @@ export async function openS3Zip(request: S3ZipRequest): Promise<ZipSource> {
     try {
       const bytes = await readWhole(response, end - start);
       const etag = response.ETag;
-      return { size, tail: { start, bytes }, read: (from, to) => readRange(request, etag, size, from, to) };
+      return { size, tail: { start, bytes }, streams: { count: request.streams?.count ?? 1, minBytes: request.streams?.minBytes ?? MIN_STREAM_BYTES }, read: (from, to, stop) => readRange({ ...request, signal: stop }, etag, size, from, to) };
     } catch (error) {
       if (signal.aborted) throw classifyTransferError(abortError(), site);
       lastError = error;
@@ -52,7 +57,9 @@ async function* emptyRange(): AsyncGenerator<Buffer> {
   // An empty object has nothing before its (empty) tail.
 }
 
-/** One GetObject; undefined for a range S3 cannot satisfy, which only an empty object gives here. */
+/** One GetObject; undefined for a range S3 cannot satisfy, which only an empty object gives here.
+ *  `request.signal` may be the extraction's own (it stops the other streams when one fails): an
+ *  abort is reported as a cancellation either way, and the extraction reports its first error. */
 async function send(request: S3ZipRequest, range: string, etag: string | undefined): Promise<GetObjectCommandOutput | undefined> {
   const { client, GetObjectCommand, site, signal } = request;
   try {
