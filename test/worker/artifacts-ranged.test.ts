@@ -214,7 +214,8 @@ describe('artifacts over S3: tail first, then the body while extracting', () => 
     const client = new S3Client({ endpoint: proxy.url, region: world.endpoint.region, credentials: TEST_CREDENTIALS, forcePathStyle: true, maxAttempts: 1 });
     try {
       const site = { direction: 'download' as const, artifact: 'SourceOut', bucket: BUCKET, key: 'streams.zip' };
-      const source = await openS3Zip({ client, GetObjectCommand, site, signal: never, resumes: 0, streams: { count: 3, minBytes: 3 * MIB } });
+      const get = (Range: string, IfMatch: string | undefined, abortSignal: AbortSignal) => client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'streams.zip', Range, ...(IfMatch ? { IfMatch } : {}) }), { abortSignal });
+      const source = await openS3Zip({ get, site, signal: never, resumes: 0, streams: { count: 3, minBytes: 3 * MIB } });
       await extractArchive(source, ws.directory, { artifact: 'SourceOut', limits: DEFAULT_EXTRACT_LIMITS, signal: never });
     } finally {
       client.destroy();
@@ -227,10 +228,25 @@ describe('artifacts over S3: tail first, then the body while extracting', () => 
     for (const body of bodies) assert.equal(body.ifMatch, tail?.etag);
   });
 
-  it('fails as SystemUnavailable when the body keeps breaking off, and leaves the folder empty', async () => {
+  it('gets a body through that breaks off again and again, as long as each try brings a good part of it', async () => {
+    await put('flaky.zip', large);
+    const ws = fresh('flaky.zip');
+    proxy.rules.cutAfter = (seen) => (seen.range && !seen.range.startsWith('bytes=-') ? 2 * MIB : undefined);
+    try {
+      await createArtifactTransfer({ maxAttempts: 2 }).downloadAndExtract(targetFor('flaky.zip'), ws.directory, DEFAULT_EXTRACT_LIMITS, never);
+    } finally {
+      proxy.rules.cutAfter = undefined;
+    }
+    assert.deepEqual(await describeTree(ws.directory), await describeTree(largeTree));
+    const bodies = ws.requests().slice(1);
+    assert.equal(bodies.length, Math.ceil((large.length - TAIL_BYTES) / (2 * MIB)), 'one request per 2 MiB');
+    bodies.forEach((seen, index) => assert.equal(seen.range, `bytes=${index * 2 * MIB}-${large.length - TAIL_BYTES - 1}`));
+  });
+
+  it('fails as SystemUnavailable when the body keeps breaking off without progress, and leaves the folder empty', async () => {
     await put('broken.zip', large);
     const ws = fresh('broken.zip');
-    proxy.rules.cutAfter = (seen) => (seen.range && !seen.range.startsWith('bytes=-') ? MIB : undefined);
+    proxy.rules.cutAfter = (seen) => (seen.range && !seen.range.startsWith('bytes=-') ? 100_000 : undefined);
     try {
       const failure = await rejection(createArtifactTransfer({ maxAttempts: 2 }).downloadAndExtract(targetFor('broken.zip'), ws.directory, DEFAULT_EXTRACT_LIMITS, never));
       assert.equal(failure.failureType, 'SystemUnavailable');

@@ -10,10 +10,11 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import * as zlib from 'node:zlib';
 import { deflateRawSync } from 'node:zlib';
 import { extractArchive, HostileArchive, type HostileRule, type ZipSource } from '../../src/worker/artifacts/index.js';
 import { planSegments, type PlannedEntry } from '../../src/worker/artifacts/extract-plan.js';
-import { END_RECORDS_MAX_BYTES, readCentralDirectory, readEndRecords } from '../../src/worker/artifacts/zip-directory.js';
+import { crc32Portable, END_RECORDS_MAX_BYTES, readCentralDirectory, readEndRecords } from '../../src/worker/artifacts/zip-directory.js';
 import { DEFAULT_EXTRACT_LIMITS } from '../../src/worker/types.js';
 import { buildZip, deflatedZeros, describeTree, type RawEntry } from '../helpers/zips.js';
 
@@ -108,6 +109,15 @@ describe('artifacts: the central directory from the tail', () => {
     const entries = readCentralDirectory(whole, records.found, 'SourceOut');
     assert.equal(entries[3]?.uncompressedSize, 100 * KIB, 'from the ZIP64 extra field, not the saturated header');
     assert.ok((entries[6]?.localHeaderOffset ?? 0) > 200 * KIB);
+  });
+
+  it('computes CRC-32 without zlib.crc32 (Node before 20.15) as zlib does, in pieces too', () => {
+    const zlibCrc = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+    const expected = zlibCrc ? zlibCrc(noise) : 0;
+    if (zlibCrc) assert.equal(crc32Portable(noise), expected);
+    assert.equal(crc32Portable(Buffer.from('123456789')), 0xcbf43926, 'the standard check value');
+    assert.equal(crc32Portable(noise.subarray(5000), crc32Portable(noise.subarray(0, 5000))), crc32Portable(noise));
+    assert.equal(crc32Portable(Buffer.alloc(0)), 0);
   });
 
   it('says when there is no end record at all', () => {

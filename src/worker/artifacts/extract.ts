@@ -21,7 +21,7 @@ import type { ExtractLimits } from '../types.js';
 import { JobFailure } from '../types.js';
 import { checkSymlink, detectArchiveFormat, ExtractionBudget, HostileArchive, notZipMessage, quoteName, type EntryMeter } from './archive-rules.js';
 import { planExtraction, planSegments, ZIP_METHOD_STORED, MAX_SYMLINK_TARGET_BYTES, type ExtractionPlan, type PlannedEntry, type PlannedFile, type PlannedSymlink, type Segment } from './extract-plan.js';
-import { END_RECORDS_MAX_BYTES, LOCAL_HEADER_SIZE, readCentralDirectory, readEndRecords, readLocalHeader, type ArchiveWindow } from './zip-directory.js';
+import { crc32Portable, END_RECORDS_MAX_BYTES, LOCAL_HEADER_SIZE, readCentralDirectory, readEndRecords, readLocalHeader, type ArchiveWindow } from './zip-directory.js';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -44,9 +44,9 @@ const ONE_SHOT_UNCOMPRESSED = 1 * MIB;
 /** Output chunks of the streaming inflater for larger entries. */
 const INFLATE_CHUNK = 256 * KIB;
 
-// zlib.crc32 arrived in Node 20.15; on older 20.x the CRC is not checked (S3 already verifies the
-// object's checksum in transit, so this only catches archives that were corrupt when made).
-const crc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+// zlib.crc32 arrived in Node 20.15; older 20.x computes it in JavaScript (slower), so every entry is
+// still checked: ranged GETs carry no checksum of the object, the entries' CRCs are the check.
+const crc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32 ?? crc32Portable;
 
 export interface ExtractOptions {
   readonly artifact: string;
@@ -64,7 +64,8 @@ export interface ExtractResult {
 /** An archive's bytes: its size, its tail already in memory, and any earlier range on demand. */
 export interface ZipSource {
   readonly size: number;
-  /** The last min(size, TAIL_BYTES) bytes, or more. */
+  /** The archive's end: all of it, or at least its last END_RECORDS_MAX_BYTES (TAIL_BYTES is what
+   *  the sources here read first). */
   readonly tail: ArchiveWindow;
   /** Bytes [start, end) in order, in chunks of any size; `end` is at most `tail.start`. Several
    *  ranges may be read at once; `signal` ends a read early. */
@@ -319,7 +320,7 @@ function refuseIfNotZip(head: Buffer, artifact: string): void {
 }
 
 function checkCrc(planned: PlannedEntry, crc: number, artifact: string): void {
-  if (crc32 && crc >>> 0 !== planned.entry.crc32 >>> 0) {
+  if (crc >>> 0 !== planned.entry.crc32 >>> 0) {
     throw new HostileArchive('corrupt', `input artifact ${artifact}: refused entry ${quoteName(planned.entry.name)}: its CRC-32 does not match its data (the archive is corrupt)`);
   }
 }
@@ -344,7 +345,7 @@ async function readSmallEntry(cursor: ByteCursor, planned: PlannedEntry, meter: 
   }
   meter.produced(data.length);
   meter.end();
-  checkCrc(planned, crc32 ? crc32(data) : 0, artifact);
+  checkCrc(planned, crc32(data), artifact);
   return data;
 }
 
@@ -353,7 +354,7 @@ async function writeFileEntry(cursor: ByteCursor, planned: PlannedFile, meter: E
   let crc = 0;
   const accept = async (chunk: Buffer): Promise<void> => {
     meter.produced(chunk.length);
-    if (crc32) crc = crc32(chunk, crc);
+    crc = crc32(chunk, crc);
     await out.write(chunk);
   };
   if (method === ZIP_METHOD_STORED) {

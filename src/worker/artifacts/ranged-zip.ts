@@ -7,14 +7,16 @@
 // cannot come from two versions of the object. A body that breaks off mid-way is picked up again
 // from where it stopped (the SDK retries a request, not a body already streaming).
 
-import type { GetObjectCommand as GetObjectCommandType, GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
+import type { GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { JobFailure } from '../types.js';
 import { TAIL_BYTES, type ZipSource } from './extract.js';
 import { classifyTransferError, type TransferSite } from './transfer-errors.js';
 
+/** One ranged GetObject of the artifact (s3-transfer.ts sends it with the job's credentials). */
+export type RangedGet = (range: string, ifMatch: string | undefined, signal: AbortSignal) => Promise<GetObjectCommandOutput>;
+
 export interface S3ZipRequest {
-  readonly client: S3Client;
-  readonly GetObjectCommand: typeof GetObjectCommandType;
+  readonly get: RangedGet;
   readonly site: TransferSite;
   readonly signal: AbortSignal;
   /** How many times a body that breaks off is requested again from where it stopped. */
@@ -61,10 +63,10 @@ async function* emptyRange(): AsyncGenerator<Buffer> {
  *  `request.signal` may be the extraction's own (it stops the other streams when one fails): an
  *  abort is reported as a cancellation either way, and the extraction reports its first error. */
 async function send(request: S3ZipRequest, range: string, etag: string | undefined): Promise<GetObjectCommandOutput | undefined> {
-  const { client, GetObjectCommand, site, signal } = request;
+  const { get, site, signal } = request;
   try {
     signal.throwIfAborted();
-    return await client.send(new GetObjectCommand({ Bucket: site.bucket, Key: site.key, Range: range, ...(etag ? { IfMatch: etag } : {}) }), { abortSignal: signal });
+    return await get(range, etag, signal);
   } catch (error) {
     if (signal.aborted) throw classifyTransferError(abortError(), site);
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -105,18 +107,23 @@ async function readWhole(response: GetObjectCommandOutput, length: number): Prom
   return bytes;
 }
 
-/** Bytes [start, end) as they arrive, resumed with a new ranged GET if the body breaks off. */
+/** A resume that brought at least this much is progress, and does not count against `resumes`. */
+const PROGRESS_BYTES = 1024 * 1024;
+
+/** Bytes [start, end) as they arrive, resumed with a new ranged GET if the body breaks off. Only
+ *  breaks without progress count against `resumes`: a long body on a flaky link gets through. */
 async function* readRange(request: S3ZipRequest, etag: string | undefined, size: number, start: number, end: number): AsyncGenerator<Buffer> {
   const { site, signal } = request;
   let position = start;
   let lastError: unknown;
-  for (let attempt = 0; position < end; attempt++) {
-    if (attempt > request.resumes) throw brokenOff(site, lastError, position, size);
+  for (let failures = 0; position < end; ) {
+    if (failures > request.resumes) throw brokenOff(site, lastError, position, size);
     const response = await send(request, `bytes=${position}-${end - 1}`, etag);
     const range = response ? rangeOf(response, site) : undefined;
     if (!response || !range || range.start !== position || range.size !== size) {
       throw new JobFailure('SystemUnavailable', `could not download input artifact ${site.artifact} from s3://${site.bucket}/${site.key}: S3 did not send the bytes from offset ${position} it was asked for`);
     }
+    const from = position;
     try {
       for await (const chunk of response.Body as AsyncIterable<Uint8Array>) {
         const bytes = asBuffer(chunk);
@@ -129,6 +136,7 @@ async function* readRange(request: S3ZipRequest, etag: string | undefined, size:
     } catch (error) {
       if (signal.aborted) throw classifyTransferError(abortError(), site);
       lastError = error;
+      failures = position - from >= PROGRESS_BYTES ? 1 : failures + 1;
     }
   }
 }

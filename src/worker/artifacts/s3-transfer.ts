@@ -8,7 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { ArtifactTransfer, ExtractLimits, TransferTarget } from '../types.js';
 import { JobFailure } from '../types.js';
 import { extractArchive } from './extract.js';
-import { openS3Zip } from './ranged-zip.js';
+import { openS3Zip, type RangedGet } from './ranged-zip.js';
 import { classifyTransferError, type TransferSite } from './transfer-errors.js';
 import { zipDirectory, type ZipStream } from './zip.js';
 
@@ -71,7 +71,9 @@ export function createArtifactTransfer(options: ArtifactTransferOptions = {}): A
     const client = await createClient(target, maxAttempts);
     try {
       const [{ GetObjectCommand }] = await loadSdk();
-      const source = await openS3Zip({ client, GetObjectCommand, site: siteOf(target, 'download'), signal, resumes: maxAttempts - 1, streams: { count: downloadStreams } });
+      const { bucketName: Bucket, objectKey: Key } = target.location;
+      const get: RangedGet = (Range, IfMatch, abortSignal) => client.send(new GetObjectCommand({ Bucket, Key, Range, ...(IfMatch ? { IfMatch } : {}) }), { abortSignal });
+      const source = await openS3Zip({ get, site: siteOf(target, 'download'), signal, resumes: maxAttempts - 1, streams: { count: downloadStreams } });
       return await extractArchive(source, directory, { artifact: target.location.name, limits, signal });
     } catch (error) {
       // Download failures are already JobFailures naming the object; what is left is the workspace's.

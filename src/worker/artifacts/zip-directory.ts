@@ -6,7 +6,7 @@
 // timestamps are decoded by yauzl's own helpers, so entries read exactly as they did through yauzl.
 
 import yauzl from 'yauzl';
-import { HostileArchive } from './archive-rules.js';
+import { HostileArchive, quoteName } from './archive-rules.js';
 
 const EOCD_SIGNATURE = 0x06054b50;
 const EOCD_SIZE = 22;
@@ -202,7 +202,21 @@ export function readCentralDirectory(window: ArchiveWindow, end: EndOfCentralDir
 /** Reads a local file header's fixed part; returns how many bytes (name, extra field) follow it. */
 export function readLocalHeader(header: Buffer, offset: number, entryName: string, artifact: string): { readonly variableLength: number } {
   if (header.length < LOCAL_HEADER_SIZE || header.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE) {
-    throw corrupt(artifact, `the central directory puts entry ${JSON.stringify(entryName.slice(0, 200))} at offset ${offset}, where there is no local file header`);
+    throw corrupt(artifact, `the central directory puts entry ${quoteName(entryName)} at offset ${offset}, where there is no local file header`);
   }
   return { variableLength: header.readUInt16LE(26) + header.readUInt16LE(28) };
+}
+
+let crcTable: Uint32Array | undefined;
+
+/** CRC-32 (ZIP's, as zlib.crc32), continuing from `previous`; for Node versions without zlib.crc32. */
+export function crc32Portable(data: Uint8Array, previous = 0): number {
+  crcTable ??= Uint32Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  let crc = ~previous >>> 0;
+  for (let i = 0; i < data.length; i++) crc = (crcTable[(crc ^ (data[i] as number)) & 0xff] as number) ^ (crc >>> 8);
+  return ~crc >>> 0;
 }
