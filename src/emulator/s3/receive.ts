@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { createDigest, type StoredChecksum } from './checksums.js';
-import { discardStaged, stageStream, type StagedFile } from './disk-files.js';
-import { openPayload, verifyUpload, type UploadExpectations } from './payload.js';
+import { discardStaged, stageBody, type StagedFile } from './disk-files.js';
+import { createPayloadDecoder, verifyUpload, type UploadExpectations } from './payload.js';
 
 export interface ReceivedUpload {
   readonly staged: StagedFile;
@@ -16,15 +16,24 @@ export interface ReceivedUpload {
 }
 
 export async function receiveUpload(request: IncomingMessage, expected: UploadExpectations, dir: string): Promise<ReceivedUpload> {
-  const payload = openPayload(request, expected);
+  const decoder = createPayloadDecoder(expected);
   const md5 = createHash('md5');
   const digest = expected.checksum ? createDigest(expected.checksum.algorithm) : undefined;
-  const staged = await stageStream(dir, payload.chunks, (chunk) => {
-    md5.update(chunk);
-    digest?.update(chunk);
+  const observe = (piece: Buffer) => {
+    md5.update(piece);
+    digest?.update(piece);
+  };
+  const staged = await stageBody(dir, request, {
+    write: (raw) => {
+      const kept = decoder.write(raw);
+      if (Buffer.isBuffer(kept)) observe(kept);
+      else kept.forEach(observe);
+      return kept;
+    },
+    end: () => decoder.end(),
   });
   const md5Bytes = md5.digest();
-  const verdict = verifyUpload(expected, { size: staged.size, md5: md5Bytes.toString('base64'), computedChecksum: digest?.digest(), trailers: payload.trailers });
+  const verdict = verifyUpload(expected, { size: staged.size, md5: md5Bytes.toString('base64'), computedChecksum: digest?.digest(), trailers: decoder.trailers });
   if (verdict instanceof Error) {
     await discardStaged(staged);
     throw verdict;
