@@ -48,8 +48,8 @@ export function planUpload(headers: IncomingHttpHeaders): UploadExpectations | S
 
 export interface ReceivedBody {
   readonly size: number;
-  /** Base64 MD5 of the decoded body. */
-  readonly md5: string;
+  /** Base64 MD5 of the decoded body (computed whenever Content-MD5 was sent). */
+  readonly md5: string | undefined;
   /** What the endpoint computed for the expected algorithm (undefined when it cannot, CRC64NVME). */
   readonly computedChecksum: string | undefined;
   readonly trailers: ReadonlyMap<string, string>;
