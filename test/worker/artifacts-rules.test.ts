@@ -1,5 +1,5 @@
 // The pure decisions of artifact handling: entry paths, modes, symlink containment, the
-// extraction budget, format detection, the SSE-KMS key rule and the S3 error table.
+// entry layout, the extraction budget, format detection, the SSE-KMS key rule and the S3 error table.
 
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
@@ -10,6 +10,7 @@ import {
   ExtractionBudget,
   HostileArchive,
   normalizeEntryPath,
+  orderEntries,
   quoteName,
   RATIO_GRACE_BYTES,
   resolveSymlink,
@@ -133,6 +134,36 @@ describe('artifacts: the entry tree refuses duplicates and paths through symlink
     assert.deepEqual(tree.admit('Src', 'dir/', ['dir'], 'directory'), { missingParents: [], repeatsDirectory: true });
     assert.deepEqual(tree.admit('Src', 'new/deep/f', ['new', 'deep', 'f'], 'file'), { missingParents: ['new', 'new/deep'], repeatsDirectory: false });
   });
+});
+
+describe('artifacts: entries lie one after another, never on each other', () => {
+  const at = (name: string, localHeaderOffset: number, compressedSize: number) => ({ name, localHeaderOffset, compressedSize });
+
+  it('orders entries by where they lie, whatever order the central directory lists them in', () => {
+    const ordered = orderEntries('Src', [at('c', 200, 10), at('a', 0, 50), at('b', 80, 90)], 300);
+    assert.deepEqual(
+      ordered.map((entry) => entry.name),
+      ['a', 'b', 'c'],
+    );
+    // Exactly adjacent (30-byte header + data, no name) is fine, as is a gap.
+    assert.doesNotThrow(() => orderEntries('Src', [at('a', 0, 10), at('b', 40, 0), at('c', 500, 0)], 530));
+    assert.deepEqual(orderEntries('Src', [], 0), []);
+  });
+
+  const overlaps: Array<{ label: string; entries: Array<ReturnType<typeof at>>; directoryOffset: number; message: RegExp }> = [
+    { label: 'two entries at one offset', entries: [at('a', 0, 10), at('b', 0, 10)], directoryOffset: 1000, message: /entry "(a|b)": its data \(from offset 0, 10 bytes\) overlaps entry "(a|b)" at offset 0/ },
+    { label: 'data that reaches into the next header', entries: [at('a', 0, 100), at('b', 120, 5)], directoryOffset: 1000, message: /entry "a": .* overlaps entry "b" at offset 120/ },
+    { label: 'a header inside another entry, listed first', entries: [at('inner', 50, 5), at('outer', 0, 500)], directoryOffset: 1000, message: /entry "outer": .* overlaps entry "inner" at offset 50/ },
+    { label: 'the last entry running into the central directory', entries: [at('a', 0, 10), at('b', 40, 100)], directoryOffset: 150, message: /entry "b": its data \(from offset 40, 100 bytes\) runs into the central directory at offset 150/ },
+  ];
+  for (const testCase of overlaps) {
+    it(`refuses ${testCase.label}`, () => {
+      const error = refusal(() => orderEntries('Src', testCase.entries, testCase.directoryOffset));
+      assert.equal(error.rule, 'overlapping-entries');
+      assert.match(error.message, /^input artifact Src: refused entry /);
+      assert.match(error.message, testCase.message);
+    });
+  }
 });
 
 describe('artifacts: the extraction budget counts real bytes', () => {
