@@ -23,6 +23,8 @@ export interface EndpointStats {
   readonly maxInFlight: number;
   /** With `timeline: true` only: [ms since the last reset, operation] for each request, in order. */
   readonly timeline?: readonly (readonly [number, string])[];
+  /** When the counts were last reset, on the endpoint's clock (ms since the epoch): timeline times are relative to it. */
+  readonly resetAtEpochMs: number;
 }
 
 const [dataDir, latencyText = '0'] = process.argv.slice(2);
@@ -36,6 +38,7 @@ let requests = new Map<string, number>();
 let inFlight = 0;
 let maxInFlight = 0;
 let since = performance.now();
+let sinceEpochMs = Date.now();
 let timeline: [number, string][] = [];
 
 function operationOf(request: IncomingMessage): string {
@@ -70,11 +73,13 @@ process.on('message', (message: { type?: string; reset?: boolean; timeline?: boo
     total: [...requests.values()].reduce((sum, n) => sum + n, 0),
     maxInFlight,
     ...(message.timeline ? { timeline } : {}),
+    resetAtEpochMs: sinceEpochMs,
   };
   if (message.reset) {
     requests = new Map();
     maxInFlight = inFlight;
     since = performance.now();
+    sinceEpochMs = Date.now();
     timeline = [];
   }
   process.send!(stats);

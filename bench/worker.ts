@@ -16,12 +16,14 @@
 // 3. Idle: a fresh `cpsync worker` (default --poll-min 1s / --poll-max 30s) with no jobs for 60 s:
 //    its CPU time (/proc/<pid>/stat) and every API call it makes (counted by the endpoint).
 //    Targets: CPU < 1% of one core; at its most backed-off no more than one poll per few (3) s.
+// 4. Long runs (bench/worker-long-run.ts, its own docs section): the details-link-first latency of
+//    a 1-second tool and the API calls per hour that progress hops cost.
 //
 // Sizes can be scaled down for a quick try: CPSYNC_BENCH_ARTIFACT_BYTES, CPSYNC_BENCH_WORKER_JOBS,
 // CPSYNC_BENCH_WORKER_SOLO_JOBS, CPSYNC_BENCH_IDLE_MS (docs are only meaningful with the defaults).
-// For investigating: CPSYNC_BENCH_WORKER_ONLY=artifacts|jobs|jobs8|jobs1|idle runs one part (jobs:
-// both job runs; and writes no docs), and CPSYNC_BENCH_WORKER_PROFILE=DIR runs the worker
-// processes with `node --cpu-prof` into DIR.
+// For investigating: CPSYNC_BENCH_WORKER_ONLY=artifacts|jobs|jobs8|jobs1|idle|longrun runs one part
+// (jobs: both job runs; writes no docs, except longrun, whose section is its own), and
+// CPSYNC_BENCH_WORKER_PROFILE=DIR runs the worker processes with `node --cpu-prof` into DIR.
 
 import { seededRandom } from '../src/util/random.js';
 import { startForkedEndpoint, type ForkedEndpoint as Endpoint } from './endpoint-process.js';
@@ -47,6 +49,7 @@ import yazl from 'yazl';
 import { ensureBuilt, execTimed, machineDescription, quantile, REPO_ROOT, writeDocsSection, type Case, type RunOptions } from './harness.js';
 import type { TransferReport, TransferSpec } from './worker-transfer.js';
 import type { TransferTarget } from '../src/worker/types.js';
+import { longRunBenchmark, longRunVerdicts, renderLongRunMarkdown, renderLongRunTable } from './worker-long-run.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -535,14 +538,14 @@ interface JobsResult {
 }
 
 /** The small source object every no-op pipeline reads, uploaded once. */
-let smallSource: Promise<unknown> | undefined;
+let smallUploaded: Promise<string> | undefined;
 
 /** `jobs` measured jobs (after `warmup` more) of the no-op tool, one pipeline each, run by a fresh
  *  `cpsync worker --concurrency N`. CPU per job is the worker's user + system time from the
  *  warm-up's last report to the last report, ÷ `jobs`. */
 async function jobsBenchmark(dir: string, endpoint: Endpoint, cp: CodePipelineClient, s3: S3Client, project: string, run: { readonly label: string; readonly concurrency: number; readonly jobs: number; readonly warmup: number }, say: (line: string) => void): Promise<JobsResult> {
-  smallSource ??= smallZip().then((body) => s3.send(new PutObjectCommand({ Bucket: SOURCE_BUCKET, Key: 'small.zip', Body: body })));
-  await smallSource;
+  smallUploaded ??= smallSource(s3);
+  await smallUploaded;
   const total = run.jobs + run.warmup;
   // One pipeline per job, so each job's own tool time can be read back from GetPipelineState.
   const names = Array.from({ length: total }, (_, i) => `${run.label}-${String(i).padStart(3, '0')}`);
@@ -636,6 +639,19 @@ async function jobsBenchmark(dir: string, endpoint: Endpoint, cp: CodePipelineCl
     hwmKb,
     requests: stats.requests,
     phases: { input: phase(ackAt, extracted), runAndOutput: phase(extracted, uploaded), report: phase(uploaded, succeeded) },
+  };
+}
+
+/** The small source artifact, uploaded once (the jobs part uploads the same object). */
+async function smallSource(s3: S3Client): Promise<string> {
+  await s3.send(new PutObjectCommand({ Bucket: SOURCE_BUCKET, Key: 'small.zip', Body: await smallZip() }));
+  return 'small.zip';
+}
+
+function longRunWorker(endpoint: Endpoint) {
+  return (project: string, workDir: string, args: readonly string[]) => {
+    const worker = startWorkerProcess(project, workDir, endpoint.url, args);
+    return { waitStarted: () => worker.waitFor('start-up', isStarted, 60_000).then(() => undefined), stop: () => worker.stop(), tail: (n: number) => worker.lines.slice(-n).map((line) => JSON.stringify(line)).join('\n') };
   };
 }
 
@@ -830,11 +846,21 @@ export async function run(options: RunOptions): Promise<{ ok: boolean; table: st
     if (solo) sayJobs(solo);
     const idle = !ONLY || ONLY === 'idle' ? await idleBenchmark(dir, endpoint, project, say) : undefined;
     if (idle) say(`idle: CPU ${idle.cpuMs.toFixed(0)} ms in ${secs(idle.windowMs)}; ${ops(idle.requests)}; polls at ${idle.polls.map((at) => at.toFixed(1)).join(', ')} s`);
-    if (!artifacts || !jobs || !solo || !idle) return { ok: true, table: `worker: only ${ONLY} (CPSYNC_BENCH_WORKER_ONLY); docs/benchmarks.md left alone\n` };
+    const longRun = !ONLY || ONLY === 'longrun' ? await longRunBenchmark({ dir, endpoint, cp, pipeline, sourceKey: await smallSource(s3), startWorker: longRunWorker(endpoint), say }) : undefined;
+    if (longRun) say(`long runs:\n${renderLongRunTable(longRun)}`);
+    if (ONLY === 'longrun' && longRun) {
+      // Part 4 has a docs section of its own, so it can be recorded alone.
+      if (options.write ?? true) writeDocsSection('worker-long-run', renderLongRunMarkdown(longRun, new Date(), machineDescription()));
+      return { ok: Object.values(longRunVerdicts(longRun).ok).every(Boolean), table: `worker (long runs only):\n${renderLongRunTable(longRun)}\n` };
+    }
+    if (!artifacts || !jobs || !solo || !idle || !longRun) return { ok: true, table: `worker: only ${ONLY} (CPSYNC_BENCH_WORKER_ONLY); docs/benchmarks.md left alone\n` };
     const results: Results = { date: new Date(), machine: machineDescription(), load, totalMs: Date.now() - started, artifacts, jobs, solo, idle };
-    if (options.write ?? true) writeDocsSection('worker', renderMarkdown(results));
+    if (options.write ?? true) {
+      writeDocsSection('worker', renderMarkdown(results));
+      writeDocsSection('worker-long-run', renderLongRunMarkdown(longRun, results.date, results.machine));
+    }
     const v = verdicts(results);
-    return { ok: Object.values(v.ok).every(Boolean), table: renderTable(results) };
+    return { ok: Object.values(v.ok).every(Boolean) && Object.values(longRunVerdicts(longRun).ok).every(Boolean), table: `${renderTable(results)}${renderLongRunTable(longRun)}\n` };
   } finally {
     cp?.destroy();
     s3?.destroy();

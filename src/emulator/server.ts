@@ -7,12 +7,15 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { AwsError } from './aws-error.js';
 import type { EmulatorContext, FaultRule, RequestInfo } from './context.js';
+import { JsonText } from './json-text.js';
 import { readSigner } from './sigv4.js';
 
 const TARGET_PREFIX = 'CodePipeline_20150709.';
 const MAX_JSON_BODY = 10 * 1024 * 1024;
+const NO_QUERY = new URLSearchParams();
 
-/** A CodePipeline operation: parsed JSON input in, JSON output (undefined: empty body) out. */
+/** A CodePipeline operation: parsed JSON input in, JSON output (undefined: empty body; JsonText:
+ *  sent as it is) out. */
 export type Operation = (input: Record<string, unknown>, context: EmulatorContext, request: RequestInfo) => unknown;
 
 /** The S3 side: handles one REST request entirely (it streams bodies itself). */
@@ -58,50 +61,21 @@ export async function listen(server: Server, host: string, port: number): Promis
 }
 
 async function handle(parts: HttpServerParts, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const url = new URL(request.url ?? '/', 'http://localhost');
   const target = request.headers['x-amz-target'];
-  const isCodePipeline = request.method === 'POST' && url.pathname === '/' && typeof target === 'string' && target.startsWith(TARGET_PREFIX);
-  if (!isCodePipeline && isStsRequest(request, url)) return handleSts(parts.context, request, response);
-  const operationName = isCodePipeline ? (target as string).slice(TARGET_PREFIX.length) : `s3:${s3OperationName(request, url)}`;
-  const rule = matchFault(parts.faults, operationName);
+  // The common case of a CodePipeline call (`POST /`) is recognized without building a URL.
+  const rawUrl = request.url ?? '/';
+  const url = rawUrl === '/' ? undefined : new URL(rawUrl, 'http://localhost');
+  const isRoot = url === undefined || url.pathname === '/';
+  if (request.method === 'POST' && isRoot && typeof target === 'string' && target.startsWith(TARGET_PREFIX)) {
+    return handleCodePipeline(parts, request, response, url, target.slice(TARGET_PREFIX.length));
+  }
+  const fullUrl = url ?? new URL(rawUrl, 'http://localhost');
+  if (isStsRequest(request, fullUrl)) return handleSts(parts.context, request, response);
+  const rule = parts.faults.length ? matchFault(parts.faults, `s3:${s3OperationName(request, fullUrl)}`) : undefined;
 
   if (rule?.latencyMs) await new Promise((resolve) => setTimeout(resolve, rule.latencyMs));
   const roll = () => parts.random();
-
-  const signer = readSigner(request, url.searchParams);
-  if (isCodePipeline) {
-    const body = await readBody(request, MAX_JSON_BODY);
-    if (!signer) return sendJsonError(response, new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403));
-    if (rule?.throttleRate && roll() < rule.throttleRate) return sendJsonError(response, new AwsError('ThrottlingException', 'Rate exceeded'));
-    if (rule?.errorRate && roll() < rule.errorRate) return sendJsonError(response, new AwsError('InternalFailure', 'An internal error occurred.', 500));
-    const operation = parts.operations.get(operationName);
-    if (!operation) return sendJsonError(response, new AwsError('UnknownOperationException', `Unknown operation ${operationName}`));
-    let input: Record<string, unknown>;
-    try {
-      const text = body.toString('utf8');
-      input = text.trim() ? (JSON.parse(text) as Record<string, unknown>) : {};
-      if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new Error('not an object');
-    } catch {
-      return sendJsonError(response, new AwsError('SerializationException', 'Request body is not a JSON object'));
-    }
-    let output: unknown;
-    try {
-      output = await operation(input, parts.context, { signer });
-    } catch (error) {
-      if (error instanceof AwsError) return sendJsonError(response, error);
-      throw error;
-    }
-    if (rule?.dropResponseRate && roll() < rule.dropResponseRate) return void request.socket.destroy();
-    const payload = output === undefined ? '' : JSON.stringify(output);
-    response.writeHead(200, {
-      'content-type': 'application/x-amz-json-1.1',
-      'content-length': Buffer.byteLength(payload),
-      'x-amzn-requestid': randomUUID(),
-    });
-    response.end(payload);
-    return;
-  }
-
+  const signer = readSigner(request, fullUrl.searchParams);
   const gate: FaultGate = { shouldDropResponse: () => Boolean(rule?.dropResponseRate && roll() < rule.dropResponseRate) };
   if (signer && rule?.throttleRate && roll() < rule.throttleRate) {
     await drain(request);
@@ -115,7 +89,47 @@ async function handle(parts: HttpServerParts, request: IncomingMessage, response
     await drain(request);
     return sendS3Error(response, 403, 'AccessDenied', 'Access Denied');
   }
-  await parts.s3(request, response, url, { signer }, gate);
+  await parts.s3(request, response, fullUrl, { signer }, gate);
+}
+
+/** One AWS JSON 1.1 call: read the small body, check the signature is there, run the operation.
+ *  Kept free of per-request work the answer does not need: no URL unless the request has a query,
+ *  body chunks collected by listeners rather than an async iterator. */
+async function handleCodePipeline(parts: HttpServerParts, request: IncomingMessage, response: ServerResponse, url: URL | undefined, operationName: string): Promise<void> {
+  const rule = matchFault(parts.faults, operationName);
+  if (rule?.latencyMs) await new Promise((resolve) => setTimeout(resolve, rule.latencyMs));
+  const roll = () => parts.random();
+
+  const body = await readBody(request, MAX_JSON_BODY);
+  const signer = readSigner(request, url?.searchParams ?? NO_QUERY);
+  if (!signer) return sendJsonError(response, new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403));
+  if (rule?.throttleRate && roll() < rule.throttleRate) return sendJsonError(response, new AwsError('ThrottlingException', 'Rate exceeded'));
+  if (rule?.errorRate && roll() < rule.errorRate) return sendJsonError(response, new AwsError('InternalFailure', 'An internal error occurred.', 500));
+  const operation = parts.operations.get(operationName);
+  if (!operation) return sendJsonError(response, new AwsError('UnknownOperationException', `Unknown operation ${operationName}`));
+  let input: Record<string, unknown>;
+  try {
+    const text = body.toString('utf8');
+    input = text.trim() ? (JSON.parse(text) as Record<string, unknown>) : {};
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new Error('not an object');
+  } catch {
+    return sendJsonError(response, new AwsError('SerializationException', 'Request body is not a JSON object'));
+  }
+  let output: unknown;
+  try {
+    output = await operation(input, parts.context, { signer });
+  } catch (error) {
+    if (error instanceof AwsError) return sendJsonError(response, error);
+    throw error;
+  }
+  if (rule?.dropResponseRate && roll() < rule.dropResponseRate) return void request.socket.destroy();
+  const payload = output === undefined ? '' : output instanceof JsonText ? output.text : JSON.stringify(output);
+  response.writeHead(200, {
+    'content-type': 'application/x-amz-json-1.1',
+    'content-length': Buffer.byteLength(payload),
+    'x-amzn-requestid': randomUUID(),
+  });
+  response.end(payload);
 }
 
 /** STS's Query protocol: a form-encoded `POST /` with no X-Amz-Target (S3 never gets such a POST). */
@@ -127,7 +141,7 @@ function isStsRequest(request: IncomingMessage, url: URL): boolean {
 /** Just enough STS for clients to learn the account: GetCallerIdentity. */
 async function handleSts(context: EmulatorContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const form = new URLSearchParams((await readBody(request, MAX_JSON_BODY)).toString('utf8'));
-  const signer = readSigner(request, new URLSearchParams());
+  const signer = readSigner(request, NO_QUERY);
   const send = (status: number, body: string) => {
     response.writeHead(status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(body), 'x-amzn-requestid': randomUUID() });
     response.end(body);
@@ -143,6 +157,7 @@ async function handleSts(context: EmulatorContext, request: IncomingMessage, res
 }
 
 function matchFault(faults: readonly FaultRule[], operation: string): FaultRule | undefined {
+  if (!faults.length) return undefined;
   return (
     faults.find((rule) => rule.operation === operation) ??
     (operation.startsWith('s3:') ? faults.find((rule) => rule.operation === 's3:*') : undefined) ??
@@ -179,15 +194,24 @@ export function s3OperationName(request: IncomingMessage, url: URL): string {
   }
 }
 
-async function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new AwsError('ValidationException', 'Request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/** Collects a small request body. Listeners, not `for await`: an async iterator per request costs
+ *  more than the rest of a typical CodePipeline call. */
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        request.destroy();
+        reject(new AwsError('ValidationException', 'Request body too large'));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
+    request.once('error', reject);
+  });
 }
 
 async function drain(request: IncomingMessage): Promise<void> {

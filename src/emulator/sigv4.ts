@@ -27,7 +27,10 @@ export function readSigner(request: IncomingMessage, query: URLSearchParams): Si
       region: match[3] as string,
       service: match[4] as string,
       sessionToken: headerString(request, 'x-amz-security-token'),
-      signedAt: parseAmzDate(headerString(request, 'x-amz-date')),
+      // Only presigned S3 requests need the date (their expiry); most requests never ask.
+      get signedAt() {
+        return parseAmzDate(headerString(request, 'x-amz-date'));
+      },
     };
   }
   if (query.get('X-Amz-Algorithm') === 'AWS4-HMAC-SHA256') {

@@ -27,6 +27,8 @@ export interface StoreOptions {
 
 export class Store {
   private readonly tables = new Map<string, Map<string, Row>>();
+  /** Per table, a number that changes whenever a row is put or deleted (for caches of derived data). */
+  private readonly generations = new Map<string, number>();
   private pending: Change[] | undefined;
   private journalFd: number | undefined;
   private journalBytes = 0;
@@ -58,13 +60,21 @@ export class Store {
   put<T>(table: string, key: string, value: T): void {
     this.requireTransaction();
     this.tableFor(table).set(key, value);
+    this.bump(table);
     this.pending!.push({ table, key, value });
   }
 
   delete(table: string, key: string): void {
     this.requireTransaction();
     this.tableFor(table).delete(key);
+    this.bump(table);
     this.pending!.push({ table, key });
+  }
+
+  /** Changes whenever a row of the table is put or deleted: what was derived from the table at one
+   *  generation is still valid while the generation is the same. Rows are never mutated in place. */
+  generation(table: string): number {
+    return this.generations.get(table) ?? 0;
   }
 
   /** Runs `work` and makes its changes durable as one unit. Nested calls join the outer one. */
@@ -89,6 +99,10 @@ export class Store {
 
   private requireTransaction(): void {
     if (!this.pending) throw new Error('store writes must happen inside transaction()');
+  }
+
+  private bump(table: string): void {
+    this.generations.set(table, this.generation(table) + 1);
   }
 
   private tableFor(name: string): Map<string, Row> {

@@ -1,7 +1,8 @@
-// The job ledger: one small JSON file per acknowledged job under <workDir>/ledger/, so a worker
-// that dies still reports every job it took. Written with write-then-rename and fsync, so a file
-// is either the old entry or the new one, never half of each. It holds no credentials and no
-// nonces; a computed result is stored already redacted, exactly as it will be sent.
+// The job ledger: one small JSON file per acknowledged job under <workDir>/ledger/, written just
+// before the acknowledgement, so a worker that dies still reports every job it took. Written with
+// write-then-rename and fsync, so a file is either the old entry or the new one, never half of
+// each. It holds no credentials and no nonces; a computed result is stored already redacted,
+// exactly as it will be sent.
 
 import { hostname } from 'node:os';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
@@ -18,17 +19,26 @@ export interface LedgerEntry {
   readonly pipeline: string;
   readonly stage: string;
   readonly action: string;
+  /** When the worker acknowledged the job: the entry is written just before AcknowledgeJob (and
+   *  removed when the acknowledgement fails), so an acknowledged job always has one. */
   readonly acknowledgedAt: string;
   readonly pid: number;
   readonly host: string;
   readonly state: 'running' | 'result-computed' | 'reported';
   readonly result?: PendingResult;
-  /** What to report if this worker dies while the job is running: set when nothing local would be
-   *  lost (a hand-back hold, an async plugin's resume), so another worker can carry on. */
+  /** What to report if this worker dies while the job is running, decided before acknowledging:
+   *  set when nothing local would be lost (a hand-back, a refusal, an async plugin's resume), so
+   *  whoever recovers the entry carries on as this worker would have. */
   readonly fallback?: PendingResult;
 }
 
 const FILE = /^([A-Za-z0-9-]+)\.json$/;
+
+// Temporary files this process is writing right now (full paths), across Ledger instances: list()
+// runs while jobs write (the periodic check for stopped siblings), and must not take a file from
+// under its own rename.
+const writing = new Set<string>();
+let sequence = 0;
 
 export class Ledger {
   readonly dir: string;
@@ -46,15 +56,20 @@ export class Ledger {
   async write(entry: LedgerEntry): Promise<void> {
     await this.ensure();
     const target = join(this.dir, `${safeId(entry.jobId)}.json`);
-    const temporary = join(this.dir, `.${safeId(entry.jobId)}.${process.pid}.${Date.now()}.tmp`);
-    const handle = await open(temporary, 'w', 0o600);
+    const temporary = join(this.dir, `.${safeId(entry.jobId)}.${process.pid}.${Date.now()}.${++sequence}.tmp`);
+    writing.add(temporary);
     try {
-      await handle.writeFile(`${JSON.stringify(entry)}\n`);
-      await handle.sync();
+      const handle = await open(temporary, 'w', 0o600);
+      try {
+        await handle.writeFile(`${JSON.stringify(entry)}\n`);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, target);
     } finally {
-      await handle.close();
+      writing.delete(temporary);
     }
-    await rename(temporary, target);
     await syncDir(this.dir);
   }
 
@@ -62,14 +77,17 @@ export class Ledger {
     await rm(join(this.dir, `${safeId(jobId)}.json`), { force: true });
   }
 
-  /** Every readable entry; stray temporary files from a crash are removed. */
+  /** Every readable entry; stray temporary files of a crashed writer are removed. */
   async list(): Promise<LedgerEntry[]> {
     await this.ensure();
     const entries: LedgerEntry[] = [];
     for (const name of (await readdir(this.dir)).sort()) {
       if (name.endsWith('.tmp')) {
+        // `.<jobId>.<pid>.<ms>.<n>.tmp`: a live sibling's file is mid-write; so is one of ours that
+        // is still in `writing` (a file of ours outside it is from an earlier process with our pid).
+        const path = join(this.dir, name);
         const pid = Number(name.split('.')[2]);
-        if (!isAlive(pid) || pid === process.pid) await rm(join(this.dir, name), { force: true });
+        if (pid === process.pid ? !writing.has(path) : !isAlive(pid)) await rm(path, { force: true });
         continue;
       }
       if (!FILE.test(name)) continue;

@@ -6,7 +6,7 @@ import type { JobOutcome } from '../plugin.js';
 import { FAILURE_TYPES, RULES, type FailureType } from '../model/limits.js';
 import { clip, redactSecrets, sanitizeMessage } from './classify-failure.js';
 import { encodeContinuation, type EncodeResult } from './continuation.js';
-import type { PendingResult } from './ledger.js';
+import type { LedgerEntry, PendingResult } from './ledger.js';
 import type { FailureResult, SuccessResult } from './types.js';
 
 export interface ResultContext {
@@ -101,3 +101,27 @@ export function outcomeLabel(pending: PendingResult): string {
   if (pending.kind === 'failure') return pending.result.type;
   return pending.result.continuationToken ? 'continued' : 'succeeded';
 }
+
+/**
+ * What to report for a ledger entry a stopped worker left: the result it computed; else the
+ * fallback it recorded before acknowledging (a result that needed no local work, or an async
+ * plugin's same token); else SystemUnavailable, as the tool it ran died with it.
+ */
+export function pendingOnRecovery(entry: LedgerEntry): PendingResult | undefined {
+  if (entry.state === 'result-computed' && entry.result) return entry.result;
+  if (entry.state !== 'running') return undefined;
+  return (
+    entry.fallback ??
+    failure('SystemUnavailable', `the worker running this job stopped (pid ${entry.pid}, host ${entry.host}) before it finished; it was acknowledged at ${entry.acknowledgedAt}. Run the action again.`, { secrets: [] })
+  );
+}
+
+/** One line for the log saying what recovering the entry sends, and why it may be refused. */
+export function recoveryNote(entry: LedgerEntry): string {
+  if (entry.state === 'result-computed') return 'sending the result it computed but did not report';
+  // The entry is written just before AcknowledgeJob: if the worker died before CodePipeline applied
+  // it, the job is not in progress, the result is refused and CodePipeline hands the job out again.
+  if (entry.fallback) return 'sending the result it recorded for this case (refused if it never acknowledged the job)';
+  return 'failing it SystemUnavailable, as its tool stopped with it (refused if it never acknowledged the job)';
+}
+

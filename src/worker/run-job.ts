@@ -12,7 +12,7 @@ import { kmsKeyFor } from './artifacts/sse.js';
 import { boardTap, recordResult, type JobBoard } from './job-board.js';
 import { classifyFailure } from './classify-failure.js';
 import { bindingOf, signToken, verifyToken, type OwnerId, type RunPhase, type TokenKey, type TokenPayload } from './continuation.js';
-import { longRunSettings, newRunId, ownerGoneMessage, progressSummary, progressTap, routeToken, type LongRunSettings, type Run, type RunEnd, type RunRegistry } from './long-run.js';
+import { fallbackKind, longRunSettings, lostRunMessage, newRunId, planJob, progressSummary, progressTap, type Basis, type JobPlan, type LongRunSettings, type Run, type RunEnd, type RunRegistry } from './long-run.js';
 import type { Ledger, LedgerEntry, PendingResult } from './ledger.js';
 import type { Logger } from './logger.js';
 import type { WorkerMetrics, JobOutcomeLabel } from './metrics.js';
@@ -78,8 +78,9 @@ export interface JobRunnerOptions {
 }
 
 export type JobEnd =
-  | { readonly acknowledged: false; readonly reason: 'lost-race' | 'not-in-progress' | 'ack-error' }
-  | { readonly acknowledged: true; readonly outcome: string; readonly reported: boolean; readonly handedBack?: boolean };
+  | { readonly acknowledged: false; readonly reason: 'lost-race' | 'not-in-progress' | 'ack-error' | 'ledger-error' }
+  /** `coolMs`: the job was handed back (or on); leave the type's queue to other workers this long. */
+  | { readonly acknowledged: true; readonly outcome: string; readonly reported: boolean; readonly coolMs?: number };
 
 const GONE = new Set(['InvalidJobStateException', 'JobNotFoundException']);
 
@@ -95,27 +96,18 @@ export async function processJob(polled: PolledJob, type: JobType, options: JobR
   ];
   const secrets = new Set(secretsOf(data));
   const log = options.log.child(fields, [...secrets]);
+  let context: ResultContext = { secrets: [...secrets] };
+  const controller = new AbortController();
+  const job = new RunningJob(polled, type, options, controller.signal, log, (fresh) => {
+    for (const value of secretsOf(fresh)) secrets.add(value);
+    context = { ...context, secrets: [...secrets] };
+  });
 
-  // Acknowledge with the nonce; only an InProgress answer makes the job ours.
-  let status: string;
-  try {
-    status = await options.api.acknowledge(polled.id, polled.nonce);
-  } catch (error) {
-    if ((error as Error).name === 'InvalidNonceException') {
-      options.metrics.lostAcknowledgements++;
-      log.debug('another worker acknowledged the job first');
-      return { acknowledged: false, reason: 'lost-race' };
-    }
-    log.error('could not acknowledge the job; leaving it to CodePipeline to hand out again', { error: describe(error) });
-    return { acknowledged: false, reason: 'ack-error' };
-  }
-  if (status !== 'InProgress') {
-    log.info(`acknowledgement answered ${status}; not running the job`);
-    return { acknowledged: false, reason: 'not-in-progress' };
-  }
-
+  // Plan first, then write the ledger entry, then acknowledge: a worker killed at any point after
+  // CodePipeline applies the acknowledgement leaves an entry saying what to report, and CodePipeline
+  // itself only ends an acknowledged job without a result at the action timeout (hours).
+  const planned = job.plan(context);
   const acknowledgedAt = now();
-  options.metrics.inFlight++;
   const entry: LedgerEntry = {
     version: 1,
     jobId: polled.id,
@@ -127,12 +119,42 @@ export async function processJob(polled: PolledJob, type: JobType, options: JobR
     pid: process.pid,
     host: hostname(),
     state: 'running',
+    ...(planned.fallback ? { fallback: planned.fallback } : {}),
   };
-  let context: ResultContext = { secrets: [...secrets] };
+  const giveUp = async () => {
+    planned.release();
+    await options.ledger.remove(polled.id).catch(() => undefined);
+  };
+  try {
+    await options.ledger.write(entry);
+  } catch (error) {
+    planned.release();
+    log.error('could not write the job ledger; not acknowledging the job, CodePipeline hands it out again', { error: describe(error) });
+    return { acknowledged: false, reason: 'ledger-error' };
+  }
+
+  // Acknowledge with the nonce; only an InProgress answer makes the job ours.
+  let status: string;
+  try {
+    status = await options.api.acknowledge(polled.id, polled.nonce);
+  } catch (error) {
+    await giveUp();
+    if ((error as Error).name === 'InvalidNonceException') {
+      options.metrics.lostAcknowledgements++;
+      log.debug('another worker acknowledged the job first');
+      return { acknowledged: false, reason: 'lost-race' };
+    }
+    log.error('could not acknowledge the job; leaving it to CodePipeline to hand out again', { error: describe(error) });
+    return { acknowledged: false, reason: 'ack-error' };
+  }
+  if (status !== 'InProgress') {
+    await giveUp();
+    log.info(`acknowledgement answered ${status}; not running the job`);
+    return { acknowledged: false, reason: 'not-in-progress' };
+  }
+
+  options.metrics.inFlight++;
   let pending: PendingResult;
-  let handedBack = false;
-  let running: RunningJob | undefined;
-  const controller = new AbortController();
   const onShutdown = () => controller.abort(options.shutdown.reason);
   if (options.shutdown.aborted) onShutdown();
   else options.shutdown.addEventListener('abort', onShutdown, { once: true });
@@ -141,58 +163,42 @@ export async function processJob(polled: PolledJob, type: JobType, options: JobR
     options.jobTimeoutMs,
   );
   timer.unref();
-  // The ledger entry is written while the workspace is made and the inputs are downloaded: the
-  // job is ours from the acknowledgement either way, and the entry is durable just as soon. What
-  // must follow it waits for it: the tool (a worker that dies once the tool has started must leave
-  // an entry behind), later writes of the entry (so they are not overtaken) and the report.
-  const recorded = options.ledger.write(entry);
-  recorded.catch(() => undefined);
   try {
     log.info('job acknowledged', { continuation: data.continuationToken !== undefined });
-    const job = (running = new RunningJob(polled, type, options, controller.signal, log, (fresh) => {
-      for (const value of secretsOf(fresh)) secrets.add(value);
-      context = { ...context, secrets: [...secrets] };
-    }));
     context = { ...context, workspace: job.workspaceRoot };
-    job.recorded = recorded;
     job.onWorkspace = (root) => (context = { ...context, workspace: root });
-    job.onFallback = (fallback) =>
-      recorded.then(() => options.ledger.write({ ...entry, fallback })).catch((error: unknown) => log.warn('could not record the fallback in the ledger', { error: describe(error) }));
-    pending = await job.run(() => context);
-    await recorded;
-    handedBack = job.route === 'hand-back';
+    pending = planned.immediate ?? (await job.run(planned.plan, planned.release, () => context));
   } catch (error) {
     const classified = classifyFailure(controller.signal.aborted && controller.signal.reason instanceof JobFailure ? controller.signal.reason : error);
     if (classified.type === 'JobFailed' && !(error instanceof JobFailure)) log.warn('the job failed', { error: describe(error) });
     pending = failure(classified.type, classified.message, context);
   } finally {
+    planned.release();
     clearTimeout(timer);
     options.shutdown.removeEventListener('abort', onShutdown);
   }
-  if (options.board && running?.runId !== undefined) recordResult(options.board, running.runId, pending, options.runs.get(running.runId) !== undefined);
+  if (options.board && job.runId !== undefined) recordResult(options.board, job.runId, pending, options.runs.get(job.runId) !== undefined);
 
   // The result is recorded and reported at once. A crash is covered as well as with the record
-  // first: until the record is durable a restart reports the job as orphaned, which CodePipeline
-  // refuses if the report got there (the job is finished) and takes if it did not, exactly as
-  // when the crash comes before a record written first; once it is durable, a restart sends it.
-  // The entry is removed only after both, so a late record cannot bring it back.
-  const computed = recorded
-    .catch(() => undefined)
-    .then(() => options.ledger.write({ ...entry, state: 'result-computed', result: pending }))
-    .catch((error: unknown) => {
-      // The disk may be full: report anyway, the ledger only protects against a crash.
-      log.warn('could not record the result in the ledger', { error: describe(error) });
-    });
+  // first: until the record is durable a restart reports the entry's fallback or the job as
+  // orphaned, which CodePipeline refuses if the report got there (the job is finished) and takes if
+  // it did not, exactly as when the crash comes before a record written first; once it is durable,
+  // a restart sends it. The entry is removed only after both, so a late record cannot bring it back.
+  const computed = options.ledger.write({ ...entry, state: 'result-computed', result: pending }).catch((error: unknown) => {
+    // The disk may be full: report anyway, the ledger only protects against a crash.
+    log.warn('could not record the result in the ledger', { error: describe(error) });
+  });
   const reported = await reportResult(options.api, polled.id, pending, log);
   await computed;
   if (reported) await options.ledger.remove(polled.id).catch(() => undefined);
   // The run's workspace goes after the report: removing it is not part of the job's result.
-  if (running) await running.dropWorkspaces();
+  await job.dropWorkspaces();
   if (!options.keepWorkspaces) await removeWorkspace(options.workDir, polled.id).catch((error: unknown) => log.warn('could not remove the workspace', { error: describe(error) }));
   options.metrics.inFlight--;
-  const label = handedBack ? 'handed-back' : outcomeLabel(pending);
-  options.metrics.countJob(type.selected.ref.provider, (handedBack ? 'continued' : label) as JobOutcomeLabel, (now() - acknowledgedAt) / 1000);
-  return { acknowledged: true, outcome: label, reported, ...(handedBack ? { handedBack } : {}) };
+  const coolMs = 'coolMs' in planned.plan ? planned.plan.coolMs : undefined;
+  const label = coolMs !== undefined ? 'handed-back' : outcomeLabel(pending);
+  options.metrics.countJob(type.selected.ref.provider, (coolMs !== undefined ? 'continued' : label) as JobOutcomeLabel, (now() - acknowledgedAt) / 1000);
+  return { acknowledged: true, outcome: label, reported, ...(coolMs !== undefined ? { coolMs } : {}) };
 }
 
 /**
@@ -242,16 +248,10 @@ class RunningJob {
     this.workspaceRoot = workspacePath(options.workDir, polled.id);
   }
 
-  /** How this job's token was routed (see long-run.ts), for the worker's poll bias. */
-  route: string | undefined;
   /** The run this job reported on, when this worker runs its tool (for the job pages). */
   runId: string | undefined;
   /** Told the run's workspace, so messages have its paths stripped. */
   onWorkspace: (root: string) => void = () => undefined;
-  /** Told what to report if the worker dies now without losing anything (see LedgerEntry.fallback). */
-  onFallback: (result: PendingResult) => Promise<void> = async () => undefined;
-  /** The job's ledger entry being written: a tool starts only once it is on disk. */
-  recorded: Promise<void> = Promise.resolve();
   /** Run workspaces to remove once the result is reported. */
   private readonly finished: string[] = [];
 
@@ -260,58 +260,85 @@ class RunningJob {
     for (const root of this.finished.splice(0)) await this.dropWorkspace(root);
   }
 
-  async run(context: () => ResultContext): Promise<PendingResult> {
+  /**
+   * Decides what to do with the job before it is acknowledged (planJob, pure), holds a run slot
+   * for a start, and computes what can be known now: the result of a plan that needs no work (it
+   * is also the ledger fallback) and the fallback of a resume (the same token).
+   */
+  plan(context: ResultContext): Planned {
     const data = this.data;
     const settings = longRunSettings(this.type.selected.executor, this.options.longRun);
     const now = this.now();
-    const binding = bindingOf(data);
-    if (data.continuationToken === undefined) {
-      const runId = newRunId(now);
-      const basis: Basis = { runId, startedAt: now, deadline: now + this.options.jobTimeoutMs, attempt: 1, hop: 0 };
-      if (settings.detailsLinkFirst) {
-        this.route = 'details-link';
-        return this.hop(basis, 'start', undefined, { status: 'in-progress', state: undefined, summary: 'started; the work runs in the next job', externalExecutionId: runId }, context());
-      }
-      return this.startAndWait(basis, undefined, settings, context);
-    }
-    // Never trust a token before it verifies: signature, version, action type, action, deadline.
-    const verified = verifyToken(data.continuationToken, this.options.tokenKey, { actionType: this.type.selected.label, binding, now });
-    if (!verified.ok) throw new JobFailure('JobFailed', verified.reason);
-    const payload = verified.payload;
-    const basis: Basis = { runId: payload.runId, startedAt: payload.startedAt, deadline: payload.deadline, attempt: payload.attempt, hop: payload.hop };
-    const run = this.options.runs.get(payload.runId);
-    const route = routeToken(payload, this.options.owner, run !== undefined, now, settings);
-    this.route = route.kind;
-    this.log.debug(`continuation job routed: ${route.kind}`, { run: payload.runId, hop: payload.hop });
-    switch (route.kind) {
+    const token = data.continuationToken;
+    const plan = planJob({
+      token,
+      verified: token === undefined ? undefined : verifyToken(token, this.options.tokenKey, { actionType: this.type.selected.label, binding: bindingOf(data), now }),
+      fresh: { runId: newRunId(now), startedAt: now, deadline: now + this.options.jobTimeoutMs, attempt: 1, hop: 0 },
+      me: this.options.owner,
+      now,
+      settings,
+      hasRun: (runId) => this.options.runs.get(runId) !== undefined,
+      freeSlots: this.options.maxRuns - this.options.runs.activeCount(),
+    });
+    if (token !== undefined) this.log.debug(`continuation job planned: ${plan.kind}`, 'basis' in plan ? { run: plan.basis.runId, hop: plan.basis.hop } : {});
+    const release = plan.kind === 'start' || plan.kind === 'resume' ? this.options.runs.reserve() : () => undefined;
+    const immediate = this.immediateResult(plan, context);
+    const fallback = fallbackKind(plan);
+    return {
+      plan,
+      release,
+      ...(immediate ? { immediate } : {}),
+      ...(fallback === 'result' && immediate ? { fallback: immediate } : {}),
+      // The state lives in the token: if this worker dies mid-call, the same token lets the next
+      // one call the plugin again (an async plugin's hop asks its external system again).
+      ...(fallback === 'same-token' && plan.kind === 'resume' ? { fallback: { kind: 'success', result: { continuationToken: plan.token } } } : {}),
+    };
+  }
+
+  /** The result of a plan that needs no work here; undefined when the work decides it. */
+  private immediateResult(plan: JobPlan, context: ResultContext): PendingResult | undefined {
+    switch (plan.kind) {
+      case 'details-link':
+        return this.hop(plan.basis, 'start', undefined, { status: 'in-progress', state: undefined, summary: 'started; the work runs in the next job', externalExecutionId: plan.basis.runId }, context);
+      case 'hand-back':
+        // Another live worker owns the tool: give the same token back at once (the worker then
+        // leaves the type's queue to the others for a while); its owner reports when one of these
+        // jobs reaches it. Holding the job here instead would strand it if this worker died.
+        return { kind: 'success', result: { continuationToken: plan.token } };
+      case 'hand-on':
+        // Every slot here runs a tool already: leave the start to another worker (or to us, later).
+        if (plan.token !== undefined) return { kind: 'success', result: { continuationToken: plan.token } };
+        return this.hop(plan.basis, 'start', undefined, { status: 'in-progress', state: undefined, summary: 'waiting for a free worker', externalExecutionId: plan.basis.runId }, context);
+      case 'fail':
+        return failure(plan.failureType, plan.message, context);
       case 'start':
-        return this.startAndWait(basis, undefined, settings, context, data.continuationToken);
       case 'resume':
-        // The state lives in the token: if this worker dies mid-call, the same token lets the
-        // next one call the plugin again (an async plugin's hop asks its external system again).
-        await this.onFallback({ kind: 'success', result: { continuationToken: data.continuationToken } });
-        return this.startAndWait(basis, payload.state, settings, context, data.continuationToken);
+      case 'own':
+        return undefined;
+    }
+  }
+
+  /** Does the work of a plan that has some: starts or resumes the tool, or waits on our own run. */
+  async run(plan: JobPlan, release: () => void, context: () => ResultContext): Promise<PendingResult> {
+    const settings = longRunSettings(this.type.selected.executor, this.options.longRun);
+    switch (plan.kind) {
+      case 'start':
+        if (plan.restartAfterMs !== undefined) this.log.warn(`the worker running run ${plan.basis.runId} stopped reporting; restarting it here (the executor is restartable)`, { silentMs: plan.restartAfterMs });
+        return this.startAndWait(plan.basis, undefined, settings, context, release);
+      case 'resume':
+        return this.startAndWait(plan.basis, plan.state, settings, context, release);
       case 'own': {
-        const mine = run as Run;
-        mine.lastSeenAt = now;
+        const mine = this.options.runs.get(plan.runId);
+        // Swept between the plan and the acknowledgement (no job of it came for a long time).
+        if (!mine) throw new JobFailure('SystemUnavailable', lostRunMessage(this.options.owner, plan.runId));
+        mine.lastSeenAt = this.now();
+        mine.awaitingJob = false;
         this.runId = mine.runId;
         this.onWorkspace(mine.workspace.root);
         return this.waitAndReport(mine, settings, context);
       }
-      case 'lost':
-        throw new JobFailure('SystemUnavailable', `this worker (pid ${process.pid}) no longer holds run ${payload.runId}; its tool is gone. Run the action again.`);
-      case 'hand-back':
-        // Another live worker owns the tool: hold the job a while (so hand-backs do not spin),
-        // then give the same token back; its owner reports when one of these jobs reaches it.
-        await this.onFallback({ kind: 'success', result: { continuationToken: data.continuationToken } });
-        await this.pause(route.holdMs);
-        return { kind: 'success', result: { continuationToken: data.continuationToken } };
-      case 'owner-gone':
-        if (route.restart) {
-          this.log.warn(`the worker running run ${payload.runId} stopped reporting; restarting it here (the executor is restartable)`, { silentMs: route.silentMs });
-          return this.startAndWait({ ...basis, attempt: basis.attempt + 1, startedAt: basis.startedAt }, undefined, settings, context);
-        }
-        throw new JobFailure('SystemUnavailable', ownerGoneMessage(payload, route.silentMs));
+      default:
+        throw new Error(`a ${plan.kind} plan has no work; its result is known before the acknowledgement`);
     }
   }
 
@@ -337,30 +364,9 @@ class RunningJob {
     return continuation(outcome, context, sign);
   }
 
-  private async pause(ms: number): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      const signal = this.signal;
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      signal.addEventListener('abort', done, { once: true });
-    });
-    this.throwIfAborted();
-  }
-
   /** Starts the tool here (this worker becomes the run's owner), then waits as the owner does. */
-  private async startAndWait(basis: Basis, state: unknown, settings: LongRunSettings, context: () => ResultContext, token?: string): Promise<PendingResult> {
+  private async startAndWait(basis: Basis, state: unknown, settings: LongRunSettings, context: () => ResultContext, release: () => void): Promise<PendingResult> {
     const data = this.data;
-    if (this.options.runs.activeCount() >= this.options.maxRuns) {
-      // Every slot runs a tool already: leave the start to another worker (or to us, later).
-      this.route = 'hand-back';
-      await this.pause(settings.handBackHoldMs);
-      if (token !== undefined) return { kind: 'success', result: { continuationToken: token } };
-      return this.hop(basis, 'start', undefined, { status: 'in-progress', state: undefined, summary: 'waiting for a free worker', externalExecutionId: basis.runId }, context());
-    }
     const workspace = await createWorkspace(
       this.options.workDir,
       `run-${basis.runId}`,
@@ -380,7 +386,6 @@ class RunningJob {
           }
         });
       }
-      await this.recorded;
     } catch (error) {
       await this.dropWorkspace(workspace.root);
       throw error;
@@ -400,6 +405,7 @@ class RunningJob {
       hop: basis.hop,
       progress: {},
       lastSeenAt: now,
+      awaitingJob: false,
     };
     const deadlineTimer = setTimeout(
       () => controller.abort(new JobFailure('JobFailed', `the run did not finish within ${formatDuration(basis.deadline - basis.startedAt)} (the worker's --job-timeout, counted across ${run.hop} continuation jobs); it was stopped`)),
@@ -440,6 +446,7 @@ class RunningJob {
       return end;
     });
     this.options.runs.add(run);
+    release();
     this.runId = basis.runId;
     return this.waitAndReport(run, settings, context);
   }
@@ -507,6 +514,7 @@ class RunningJob {
       }, context());
       run.lastReportAt = now;
       run.hop++;
+      run.awaitingJob = true;
       return pending;
     }
     this.options.runs.delete(run.runId);
@@ -597,12 +605,15 @@ function isExpiredCredentials(error: unknown): boolean {
   return record?.expiredCredentials === true || record?.name === 'ExpiredToken' || record?.Code === 'ExpiredToken';
 }
 
-interface Basis {
-  readonly runId: string;
-  readonly startedAt: number;
-  readonly deadline: number;
-  readonly attempt: number;
-  readonly hop: number;
+/** A job's plan, with what is known before its acknowledgement. */
+interface Planned {
+  readonly plan: JobPlan;
+  /** Frees the run slot a start holds until its run is registered; idempotent. */
+  readonly release: () => void;
+  /** The result, when the plan needs no work. */
+  readonly immediate?: PendingResult;
+  /** What the ledger says to report if this worker dies before reporting (see fallbackKind). */
+  readonly fallback?: PendingResult;
 }
 
 function describe(error: unknown): string {

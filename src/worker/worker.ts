@@ -13,7 +13,7 @@ import type { Logger } from './logger.js';
 import { WorkerMetrics } from './metrics.js';
 import { JobBoard } from './job-board.js';
 import { batchSize, nextPoll, pollOutcome, type PollBounds, type PollOutcome } from './poll-schedule.js';
-import { failure } from './results.js';
+import { pendingOnRecovery, recoveryNote } from './results.js';
 import { processJob, reportResult, type JobEnd, type JobRunnerOptions, type JobType } from './run-job.js';
 import { JobFailure, type ArtifactTransfer, type ExtractLimits, type JobsApi } from './types.js';
 import { removeWorkspace } from './workspace.js';
@@ -87,6 +87,16 @@ export function startWorker(options: WorkerOptions): Worker {
   let running = 0;
   let reserved = 0;
   const jobs = new Set<Promise<void>>();
+  // Loops that found every slot taken wait for one. A slot frees when a job ends (wakeAll) or when
+  // another type's poll in flight returns with fewer jobs than it reserved slots for: that second
+  // case wakes only the waiting loops (releaseSlots), not the sleeping ones, whose back-off stands.
+  let slotWaiters: (() => void)[] = [];
+  const waitForSlot = () => new Promise<void>((resolve) => slotWaiters.push(resolve));
+  const releaseSlots = () => {
+    const waiting = slotWaiters;
+    slotWaiters = [];
+    for (const resolve of waiting) resolve();
+  };
   // Wakes loops waiting for a free slot or sleeping between polls.
   let wake: (() => void) | undefined;
   let woken = new Promise<void>((resolve) => (wake = resolve));
@@ -94,6 +104,7 @@ export function startWorker(options: WorkerOptions): Worker {
     const resolve = wake;
     woken = new Promise<void>((next) => (wake = next));
     resolve?.();
+    releaseSlots();
   };
   let graceTimer: NodeJS.Timeout | undefined;
   const tokenKey = resolveTokenKey(options.tokenKey, options.env ?? process.env);
@@ -104,8 +115,9 @@ export function startWorker(options: WorkerOptions): Worker {
   const runs = new RunRegistry();
   const board = options.jobBoard ?? new JobBoard();
   const settingsOf = (type: JobType) => longRunSettings(type.selected.executor, options.longRun);
-  // After a hand-back, poll that type slowly for a while, so the owner wins the next job; while a
-  // run of ours waits for its continuation job, poll it fast.
+  // After a hand-back (reported at once, never held), leave that type's queue to the others for a
+  // while, so the owner wins the next job; while a run of ours waits for its continuation job,
+  // poll it fast.
   const coolUntil = new Map<string, number>();
 
   const runner: JobRunnerOptions = {
@@ -147,7 +159,7 @@ export function startWorker(options: WorkerOptions): Worker {
       .then((end: JobEnd) => {
         if (!end.acknowledged) return;
         outcomes[end.outcome] = (outcomes[end.outcome] ?? 0) + 1;
-        if (end.handedBack) coolUntil.set(type.selected.label, Date.now() + settingsOf(type).handBackHoldMs);
+        if (end.coolMs !== undefined) coolUntil.set(type.selected.label, Date.now() + end.coolMs);
         if (!end.reported) unreported++;
       })
       .catch((error: unknown) => log.error('unexpected error in the job runner', { job: job.id, error: (error as Error).message }))
@@ -166,7 +178,7 @@ export function startWorker(options: WorkerOptions): Worker {
     while (!stopping) {
       const size = batchSize(options.concurrency, running, reserved);
       if (size === 0) {
-        await woken;
+        await waitForSlot();
         continue;
       }
       reserved += size;
@@ -179,8 +191,10 @@ export function startWorker(options: WorkerOptions): Worker {
         if (polled.length) typeLog.debug(`polled ${polled.length} job${polled.length > 1 ? 's' : ''}`);
         // A poll that raced a shutdown still acknowledges nothing: jobs not acknowledged go back to the queue.
         for (const job of polled) if (!stopping) startJob(job, type);
+        if (polled.length < size) releaseSlots();
       } catch (error) {
         reserved -= size;
+        releaseSlots();
         const name = (error as Error).name;
         outcome = THROTTLING.has(name) ? 'throttled' : 'error';
         metrics.countPoll(type.selected.ref.provider, outcome === 'throttled' ? 'throttled' : 'error');
@@ -205,55 +219,62 @@ export function startWorker(options: WorkerOptions): Worker {
     }
   };
 
-  const recover = async () => {
-    const entries = await ledger.list();
-    for (const entry of entries) {
-      if (ownedByLiveWorker(entry)) continue;
-      const entryLog = log.child({ job: entry.jobId, pipeline: entry.pipeline, stage: entry.stage, action: entry.action, actionType: entry.actionType });
-      const pending = entry.state === 'result-computed' && entry.result ? entry.result : entry.state === 'running' ? (entry.fallback ?? orphanFailure(entry)) : undefined;
-      if (pending) {
-        entryLog.info(entry.state === 'running' ? 'reporting a job a stopped worker left running' : 'sending a result a previous run computed but did not report');
-        const sent = await reportResult(options.api, entry.jobId, pending, entryLog);
-        if (!sent) {
-          unreported++;
-          continue;
-        }
-        recovered++;
+  // Reports what a stopped worker's ledger entry says, then removes the entry. Reporting first:
+  // a worker that dies in between leaves the entry for the next one, and a second report of the
+  // same entry (two siblings racing, or this one) is refused by CodePipeline as the job is done.
+  const recoverEntry = async (entry: LedgerEntry, why: string): Promise<void> => {
+    const entryLog = log.child({ job: entry.jobId, pipeline: entry.pipeline, stage: entry.stage, action: entry.action, actionType: entry.actionType });
+    const pending = pendingOnRecovery(entry);
+    if (pending) {
+      entryLog.info(`${why}: ${recoveryNote(entry)}`);
+      if (!(await reportResult(options.api, entry.jobId, pending, entryLog))) {
+        unreported++;
+        return;
       }
-      await ledger.remove(entry.jobId);
-      if (!options.keepWorkspaces) await removeWorkspace(options.workDir, entry.jobId).catch(() => undefined);
+      recovered++;
     }
+    await ledger.remove(entry.jobId);
+    if (!options.keepWorkspaces) await removeWorkspace(options.workDir, entry.jobId).catch(() => undefined);
   };
 
+  const recover = async () => {
+    for (const entry of await ledger.list()) {
+      if (ownedByLiveWorker(entry)) continue;
+      await recoverEntry(entry, 'a previous worker process left this job in the ledger');
+    }
+  };
+  // The start-up pass, then the periodic ones, never two at once (a slow pass would otherwise
+  // overlap the next tick and send the same entries twice).
+  let recovering: Promise<void> | undefined = recover().finally(() => (recovering = undefined));
+
   // Every few seconds: report held jobs of dead sibling processes on this host (they share the
-  // work folder), and forget runs no continuation job reached for twice the owner timeout.
+  // work folder), and forget runs no continuation job reached for twice the owner timeout. At most
+  // 5 s apart (a readdir of a small folder): a dead owner's held job is failed within seconds, and
+  // an entry whose acknowledgement never happened is settled well before CodePipeline could hand
+  // that job to someone else (its dispatch timeout).
   const ownerTimeout = Math.min(...options.types.map((type) => settingsOf(type).ownerTimeoutMs));
   const maintenance = setInterval(() => {
-    void recoverSiblings().catch((error: unknown) => log.warn('could not check the ledger for stopped workers', { error: (error as Error).message }));
+    recovering ??= recoverSiblings()
+      .catch((error: unknown) => log.warn('could not check the ledger for stopped workers', { error: (error as Error).message }))
+      .finally(() => (recovering = undefined));
     for (const run of runs.sweep(Date.now(), 2 * ownerTimeout)) {
       board.finish(run.runId, 'stopped', 'no continuation job of this run reached this worker within twice the owner timeout; its tool was stopped');
       log.warn(`forgetting run ${run.runId}: none of its continuation jobs reached this worker within twice the owner timeout (another worker failed it); its tool was stopped`);
       if (!options.keepWorkspaces) void import('node:fs/promises').then(({ rm }) => rm(run.workspace.root, { recursive: true, force: true })).catch(() => undefined);
     }
-  }, Math.max(250, Math.min(ownerTimeout / 3, 60_000)));
+  }, Math.max(250, Math.min(ownerTimeout / 3, 5_000)));
   maintenance.unref();
 
+  // Another sibling may recover the same entry at once; reporting twice is harmless (see above).
   const recoverSiblings = async () => {
     for (const entry of await ledger.list()) {
       if (entry.host !== hostname() || entry.pid === process.pid || ownedByLiveWorker(entry)) continue;
-      const entryLog = log.child({ job: entry.jobId, pipeline: entry.pipeline, stage: entry.stage, action: entry.action, actionType: entry.actionType });
-      const pending = entry.state === 'result-computed' && entry.result ? entry.result : entry.state === 'running' ? (entry.fallback ?? orphanFailure(entry)) : undefined;
-      // Another sibling may be doing the same: whoever removes the entry first reports.
-      if (!(await ledger.remove(entry.jobId).then(() => true, () => false))) continue;
-      if (pending) {
-        entryLog.info('reporting a job a stopped worker on this host left behind');
-        if (await reportResult(options.api, entry.jobId, pending, entryLog)) recovered++;
-      }
+      await recoverEntry(entry, 'a stopped worker on this host left this job in the ledger');
     }
   };
 
   const done = (async (): Promise<WorkerSummary> => {
-    await recover();
+    await recovering;
     log.info(`worker polling ${options.types.map((type) => type.selected.label + (type.selected.queryParam ? ` (${Object.entries(type.selected.queryParam).map(([k, v]) => `${k}=${v}`).join('')})` : '')).join(', ')}`, {
       concurrency: options.concurrency,
       host: hostname(),
@@ -295,14 +316,6 @@ export function startWorker(options: WorkerOptions): Worker {
       if (immediate) abortJobs(`the worker shut down at once (${reason}) before the job finished; run the action again`);
     },
   };
-}
-
-function orphanFailure(entry: LedgerEntry) {
-  return failure(
-    'SystemUnavailable',
-    `the worker running this job stopped (pid ${entry.pid}, host ${entry.host}) before it finished; it was acknowledged at ${entry.acknowledgedAt}. Run the action again.`,
-    { secrets: [] },
-  );
 }
 
 /** The token key from settings: `${env:NAME}` read from `env`, text used as it is, none → random. */

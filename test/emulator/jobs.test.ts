@@ -38,7 +38,7 @@ import {
   waitFor,
   waitForEnd,
 } from '../helpers/pipeline-world.js';
-import { planJobDeadline, planQueryFilter } from '../../src/emulator/codepipeline/jobs-plan.js';
+import { earliestJobDeadline, groupQueuedJobs, planJobDeadline, planQueryFilter } from '../../src/emulator/codepipeline/jobs-plan.js';
 import type { JobRecord } from '../../src/emulator/codepipeline/records.js';
 
 const UNKNOWN_JOB = '00000000-0000-0000-0000-000000000000';
@@ -251,10 +251,11 @@ describe('job worker API', () => {
     await createPipeline(world, threeStagePipeline('Expiring'));
     const job = await pollAndAcknowledge(world.codepipeline);
     const output = job.data!.outputArtifacts![0]!.location!.s3Location!;
-    await waitFor('the credential to expire', async () => {
-      const issued = world.endpoint.context.findCredential(job.data!.artifactCredentials!.accessKeyId!);
-      return issued && issued.expiresAt <= Date.now() ? true : undefined;
-    });
+    // The endpoint's clock stops just past the expiry: waiting in real time instead raced with the
+    // sweep that forgets long-expired credentials (an unknown key is not refused) on a busy machine.
+    const issued = world.endpoint.context.findCredential(job.data!.artifactCredentials!.accessKeyId!);
+    assert.ok(issued);
+    (world.endpoint.context as { now: () => number }).now = () => issued.expiresAt + 1;
     await rejectsWith(
       artifactClient(world, job).send(new PutObjectCommand({ Bucket: output.bucketName, Key: output.objectKey, Body: 'late', ServerSideEncryption: 'aws:kms' })),
       'ExpiredToken',
@@ -317,6 +318,49 @@ describe('planJobDeadline', () => {
     { name: 'a finished job never times out', job: aJob({ status: 'Succeeded', acknowledgedAt: 0 }), now: 10_000, expect: undefined },
   ];
   for (const { name, job, now, expect } of cases) it(name, () => assert.equal(planJobDeadline(job, now, timeouts), expect));
+});
+
+describe('earliestJobDeadline and groupQueuedJobs (what a poll may skip)', () => {
+  const timeouts = { dispatchTimeoutMs: 100, actionTimeoutMs: 1000 };
+  const aJob = (id: string, overrides: Partial<JobRecord>): JobRecord => ({
+    id,
+    actionTypeId: BUILD_TYPE as JobRecord['actionTypeId'],
+    pipelineName: 'p',
+    pipelineArn: 'arn',
+    pipelineExecutionId: 'e',
+    stageName: 's',
+    actionName: 'a',
+    actionExecutionId: 'x',
+    status: 'Queued',
+    createdAt: 0,
+    sequence: 1,
+    configuration: {},
+    inputArtifacts: [],
+    outputArtifacts: [],
+    ...overrides,
+  });
+
+  it('is the soonest dispatch or action deadline, and Infinity when no job waits', () => {
+    assert.equal(earliestJobDeadline([aJob('q', {}), aJob('done', { status: 'Succeeded', acknowledgedAt: 0 })], timeouts), Number.POSITIVE_INFINITY);
+    const jobs = [aJob('d', { status: 'Dispatched', dispatchedAt: 500 }), aJob('p', { status: 'InProgress', dispatchedAt: 0, acknowledgedAt: 10 })];
+    assert.equal(earliestJobDeadline(jobs, timeouts), 600);
+    // Every job's deadline is no earlier than the earliest: a poll before it has nothing to apply.
+    for (const job of jobs) assert.equal(planJobDeadline(job, 599, timeouts), undefined);
+    assert.equal(planJobDeadline(jobs[0]!, 600, timeouts), 'requeue');
+  });
+
+  it('groups queued custom jobs by type, oldest first, and leaves out the rest', () => {
+    const other = { category: 'Test', owner: 'Custom', provider: 'Other', version: '2' } as JobRecord['actionTypeId'];
+    const groups = groupQueuedJobs([
+      aJob('late', { sequence: 3 }),
+      aJob('early', { sequence: 1 }),
+      aJob('taken', { sequence: 2, status: 'Dispatched', dispatchedAt: 0 }),
+      aJob('other', { sequence: 4, actionTypeId: other }),
+    ]);
+    assert.deepEqual([...groups.keys()].sort(), ['Build/Local-Build/1', 'Test/Other/2'].sort());
+    assert.deepEqual(groups.get('Build/Local-Build/1')?.map((job) => job.id), ['early', 'late']);
+    assert.deepEqual(groups.get('Test/Other/2')?.map((job) => job.id), ['other']);
+  });
 });
 
 describe('planQueryFilter', () => {

@@ -99,6 +99,19 @@ describe('pipelines: the AWS guide flow', () => {
     const again = await t.codepipeline.send(new DeletePipelineCommand({ name: 'MyFirstPipeline' }));
     assert.equal(again.$metadata.httpStatusCode, 200);
   });
+
+  it('answers GetPipeline from the pipeline as it is now after a delete and a re-create under the same name', async () => {
+    // GetPipeline answers are cached per stored pipeline: a new incarnation must not see the old one's.
+    await t.codepipeline.send(new CreatePipelineCommand({ pipeline: myFirstPipeline({ name: 'Reborn' }) }));
+    const first = await t.codepipeline.send(new GetPipelineCommand({ name: 'Reborn' }));
+    assert.equal(first.pipeline?.artifactStore?.location, 'codepipeline-us-east-1-1234567890');
+    await t.codepipeline.send(new DeletePipelineCommand({ name: 'Reborn' }));
+    await t.codepipeline.send(new CreatePipelineCommand({ pipeline: myFirstPipeline({ name: 'Reborn', artifactStore: { type: 'S3', location: 'another-artifact-bucket' } }) }));
+    const second = await t.codepipeline.send(new GetPipelineCommand({ name: 'Reborn' }));
+    assert.equal(second.pipeline?.artifactStore?.location, 'another-artifact-bucket');
+    assert.equal(second.pipeline?.version, 1);
+    assert.equal((await t.codepipeline.send(new GetPipelineCommand({ name: 'Reborn', version: 1 }))).pipeline?.artifactStore?.location, 'another-artifact-bucket');
+  });
 });
 
 describe('pipelines: structure rules map to AWS exceptions', () => {

@@ -51,8 +51,10 @@ describe('s3: multipart through lib-storage Upload', () => {
     });
     const result = await upload.done();
     assert.ok(Math.max(...parts) >= 5, `parts: ${parts.join(',')}`);
+    // SSE-KMS: as on S3, the ETag is not derived from MD5s of the data (see the SSE-KMS test below).
     const expectedParts = Array.from({ length: 5 }, (_, index) => generatedSlice(index * 5 * MiB, Math.min((index + 1) * 5 * MiB, size) - 1));
-    assert.equal(result.ETag, multipartEtag(expectedParts));
+    assert.match(result.ETag ?? '', /^"[0-9a-f]{32}-5"$/);
+    assert.notEqual(result.ETag, multipartEtag(expectedParts));
     const head = await t.s3.send(new HeadObjectCommand({ Bucket, Key: 'artifacts/big.zip' }));
     assert.equal(head.ContentLength, size);
     assert.equal(head.ServerSideEncryption, 'aws:kms');
@@ -91,25 +93,59 @@ describe('s3: multipart operations and their errors', () => {
   }
 
   it('completes with the -N ETag; parts may be re-uploaded and skipped; SSE from the create applies', async () => {
-    const UploadId = await start('manual', { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'alias/artifacts' });
+    const UploadId = await start('manual', { ServerSideEncryption: 'AES256' });
     const first = await t.s3.send(new UploadPartCommand({ Bucket, Key: 'manual', UploadId, PartNumber: 1, Body: Buffer.from('to be replaced') }));
     const replaced = await t.s3.send(new UploadPartCommand({ Bucket, Key: 'manual', UploadId, PartNumber: 1, Body: big }));
     assert.notEqual(first.ETag, replaced.ETag);
     assert.equal(replaced.ETag, `"${md5Hex(big)}"`);
-    assert.equal(replaced.ServerSideEncryption, 'aws:kms');
+    assert.equal(replaced.ServerSideEncryption, 'AES256');
     await t.s3.send(new UploadPartCommand({ Bucket, Key: 'manual', UploadId, PartNumber: 2, Body: Buffer.from('never listed') }));
     const last = await t.s3.send(new UploadPartCommand({ Bucket, Key: 'manual', UploadId, PartNumber: 3, Body: tail }));
     const done = await t.s3.send(
       new CompleteMultipartUploadCommand({ Bucket, Key: 'manual', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: replaced.ETag }, { PartNumber: 3, ETag: last.ETag }] } }),
     );
     assert.equal(done.ETag, multipartEtag([big, tail]));
-    assert.equal(done.SSEKMSKeyId, 'arn:aws:kms:us-east-1:123456789012:alias/artifacts');
+    assert.equal(done.ServerSideEncryption, 'AES256');
     const get = await t.s3.send(new GetObjectCommand({ Bucket, Key: 'manual' }));
     assert.equal(get.ETag, done.ETag);
-    assert.equal(get.SSEKMSKeyId, 'arn:aws:kms:us-east-1:123456789012:alias/artifacts');
+    assert.equal(get.ServerSideEncryption, 'AES256');
     assert.ok(Buffer.from(await get.Body!.transformToByteArray()).equals(Buffer.concat([big, tail])));
     const gone = await s3Rejection(t.s3.send(new UploadPartCommand({ Bucket, Key: 'manual', UploadId, PartNumber: 4, Body: tail })));
     assert.equal(gone.name, 'NoSuchUpload', 'a completed upload is gone');
+  });
+
+  it('gives SSE-KMS parts and objects ETags that are not MD5s of their data, as S3 does, and still checks Content-MD5', async () => {
+    const UploadId = await start('kms', { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'alias/artifacts' });
+    const one = await t.s3.send(new UploadPartCommand({ Bucket, Key: 'kms', UploadId, PartNumber: 1, Body: big }));
+    const again = await t.s3.send(new UploadPartCommand({ Bucket, Key: 'kms', UploadId, PartNumber: 1, Body: big }));
+    assert.match(one.ETag ?? '', /^"[0-9a-f]{32}"$/);
+    assert.notEqual(one.ETag, `"${md5Hex(big)}"`);
+    assert.notEqual(again.ETag, one.ETag, 'every write gets a new one');
+    assert.equal(again.ServerSideEncryption, 'aws:kms');
+    const badMd5 = await s3Rejection(t.s3.send(new UploadPartCommand({ Bucket, Key: 'kms', UploadId, PartNumber: 2, Body: tail, ContentMD5: createHash('md5').update('other').digest('base64') })));
+    assert.equal(badMd5.name, 'BadDigest');
+    const last = await t.s3.send(new UploadPartCommand({ Bucket, Key: 'kms', UploadId, PartNumber: 2, Body: tail, ContentMD5: createHash('md5').update(tail).digest('base64') }));
+    const stale = await s3Rejection(
+      t.s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'kms', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: one.ETag }, { PartNumber: 2, ETag: last.ETag }] } })),
+    );
+    assert.equal(stale.name, 'InvalidPart', 'the replaced part ETag is no longer valid');
+    const done = await t.s3.send(
+      new CompleteMultipartUploadCommand({ Bucket, Key: 'kms', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: again.ETag }, { PartNumber: 2, ETag: last.ETag }] } }),
+    );
+    assert.match(done.ETag ?? '', /^"[0-9a-f]{32}-2"$/);
+    assert.notEqual(done.ETag, multipartEtag([big, tail]));
+    assert.equal(done.SSEKMSKeyId, 'arn:aws:kms:us-east-1:123456789012:alias/artifacts');
+    const get = await t.s3.send(new GetObjectCommand({ Bucket, Key: 'kms' }));
+    assert.equal(get.ETag, done.ETag);
+    assert.equal(get.SSEKMSKeyId, 'arn:aws:kms:us-east-1:123456789012:alias/artifacts');
+    assert.ok(Buffer.from(await get.Body!.transformToByteArray()).equals(Buffer.concat([big, tail])));
+
+    const put = await t.s3.send(new PutObjectCommand({ Bucket, Key: 'kms-single', Body: tail, ServerSideEncryption: 'aws:kms' }));
+    assert.match(put.ETag ?? '', /^"[0-9a-f]{32}"$/);
+    assert.notEqual(put.ETag, `"${md5Hex(tail)}"`);
+    const conditional = await s3Rejection(t.s3.send(new GetObjectCommand({ Bucket, Key: 'kms-single', IfMatch: `"${md5Hex(tail)}"` })));
+    assert.equal(conditional.$metadata?.httpStatusCode, 412, 'If-Match compares with the stored ETag, not an MD5');
+    assert.equal((await t.s3.send(new HeadObjectCommand({ Bucket, Key: 'kms-single', IfMatch: put.ETag }))).ETag, put.ETag);
   });
 
   it('refuses a part whose ETag does not match with InvalidPart, and an unknown part number too', async () => {

@@ -44,12 +44,40 @@ export interface RawEntry {
   readonly flags?: number;
   /** Version made by: 3 << 8 (Unix) unless set. */
   readonly madeBy?: number;
+  /** Extra field bytes in the local header only (they push the data further along). */
+  readonly localExtra?: Buffer;
+  /** The local header offset the central directory gives (default: where the entry really is). */
+  readonly centralOffset?: number;
+  /** The compressed size the central directory gives (default: the real one). */
+  readonly centralCompressedSize?: number;
+}
+
+export interface ZipLayout {
+  /** Write ZIP64 records: sizes and offsets saturated in the headers, the real ones in ZIP64 extra
+   *  fields, a ZIP64 end record and locator before the classic end record. */
+  readonly zip64?: boolean;
+  /** The order of the central directory, as indexes into the entries (default: file order). */
+  readonly centralOrder?: readonly number[];
+  /** Bytes between the last entry and the central directory. */
+  readonly gap?: number;
+  /** Bytes of "zip64 extensible data" after the ZIP64 end record (which moves it away from the end). */
+  readonly zip64ExtensibleBytes?: number;
+}
+
+function zip64Extra(values: readonly number[]): Buffer {
+  const extra = Buffer.alloc(4 + 8 * values.length);
+  extra.writeUInt16LE(0x0001, 0);
+  extra.writeUInt16LE(8 * values.length, 2);
+  values.forEach((value, index) => extra.writeBigUInt64LE(BigInt(value), 4 + 8 * index));
+  return extra;
 }
 
 /** A whole ZIP in memory (for small hostile archives). */
-export function buildZip(entries: readonly RawEntry[]): Buffer {
+export function buildZip(entries: readonly RawEntry[], layout: ZipLayout = {}): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
+  const zip64 = layout.zip64 ?? false;
+  const SATURATED = 0xffffffff;
   let offset = 0;
   for (const entry of entries) {
     const name = Buffer.from(entry.name, 'utf8');
@@ -64,49 +92,76 @@ export function buildZip(entries: readonly RawEntry[]): Buffer {
     const dosTime = (12 << 11) | (30 << 5); // 12:30:00
     const dosDate = ((2020 - 1980) << 9) | (6 << 5) | 15; // 2020-06-15
 
+    const localExtra = Buffer.concat([zip64 ? zip64Extra([size, compressed.length]) : Buffer.alloc(0), entry.localExtra ?? Buffer.alloc(0)]);
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(zip64 ? 45 : 20, 4);
     local.writeUInt16LE(flags, 6);
     local.writeUInt16LE(method, 8);
     local.writeUInt16LE(dosTime, 10);
     local.writeUInt16LE(dosDate, 12);
     local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(compressed.length, 18);
-    local.writeUInt32LE(size, 22);
+    local.writeUInt32LE(zip64 ? SATURATED : compressed.length, 18);
+    local.writeUInt32LE(zip64 ? SATURATED : size, 22);
     local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28);
-    locals.push(local, name, compressed);
+    local.writeUInt16LE(localExtra.length, 28);
+    locals.push(local, name, localExtra, compressed);
 
+    const centralOffset = entry.centralOffset ?? offset;
+    const centralCompressed = entry.centralCompressedSize ?? compressed.length;
+    const centralExtra = zip64 ? zip64Extra([size, centralCompressed, centralOffset]) : Buffer.alloc(0);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(entry.madeBy ?? (3 << 8) | 20, 4);
-    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(zip64 ? 45 : 20, 6);
     central.writeUInt16LE(flags, 8);
     central.writeUInt16LE(method, 10);
     central.writeUInt16LE(dosTime, 12);
     central.writeUInt16LE(dosDate, 14);
     central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(compressed.length, 20);
-    central.writeUInt32LE(size, 24);
+    central.writeUInt32LE(zip64 ? SATURATED : centralCompressed, 20);
+    central.writeUInt32LE(zip64 ? SATURATED : size, 24);
     central.writeUInt16LE(name.length, 28);
-    central.writeUInt16LE(0, 30);
+    central.writeUInt16LE(centralExtra.length, 30);
     central.writeUInt16LE(0, 32);
     central.writeUInt16LE(0, 34);
     central.writeUInt16LE(0, 36);
     central.writeUInt32LE(external, 38);
-    central.writeUInt32LE(offset, 42);
-    centrals.push(central, name);
-    offset += local.length + name.length + compressed.length;
+    central.writeUInt32LE(zip64 ? SATURATED : centralOffset, 42);
+    centrals.push(Buffer.concat([central, name, centralExtra]));
+    offset += local.length + name.length + localExtra.length + compressed.length;
   }
-  const centralDirectory = Buffer.concat(centrals);
+  if (layout.gap) {
+    locals.push(Buffer.alloc(layout.gap));
+    offset += layout.gap;
+  }
+  const order = layout.centralOrder ?? centrals.map((_, index) => index);
+  const centralDirectory = Buffer.concat(order.map((index) => centrals[index] as Buffer));
+  const records: Buffer[] = [];
+  if (zip64) {
+    const extensible = layout.zip64ExtensibleBytes ?? 0;
+    const record = Buffer.alloc(56 + extensible);
+    record.writeUInt32LE(0x06064b50, 0);
+    record.writeBigUInt64LE(BigInt(44 + extensible), 4);
+    record.writeUInt16LE((3 << 8) | 45, 12);
+    record.writeUInt16LE(45, 14);
+    record.writeBigUInt64LE(BigInt(order.length), 24);
+    record.writeBigUInt64LE(BigInt(order.length), 32);
+    record.writeBigUInt64LE(BigInt(centralDirectory.length), 40);
+    record.writeBigUInt64LE(BigInt(offset), 48);
+    const locator = Buffer.alloc(20);
+    locator.writeUInt32LE(0x07064b50, 0);
+    locator.writeBigUInt64LE(BigInt(offset + centralDirectory.length), 8); // where the ZIP64 end record starts
+    locator.writeUInt32LE(1, 16);
+    records.push(record, locator);
+  }
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(centralDirectory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, centralDirectory, end]);
+  end.writeUInt16LE(zip64 ? 0xffff : order.length, 8);
+  end.writeUInt16LE(zip64 ? 0xffff : order.length, 10);
+  end.writeUInt32LE(zip64 ? SATURATED : centralDirectory.length, 12);
+  end.writeUInt32LE(zip64 ? SATURATED : offset, 16);
+  return Buffer.concat([...locals, centralDirectory, ...records, end]);
 }
 
 export async function writeZip(path: string, entries: readonly RawEntry[]): Promise<void> {

@@ -1,5 +1,5 @@
 // The pure decisions of artifact handling: entry paths, modes, symlink containment, the
-// extraction budget, format detection, the SSE-KMS key rule and the S3 error table.
+// entry layout, the extraction budget, format detection, the SSE-KMS key rule and the S3 error table.
 
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
@@ -10,6 +10,7 @@ import {
   ExtractionBudget,
   HostileArchive,
   normalizeEntryPath,
+  orderEntries,
   quoteName,
   RATIO_GRACE_BYTES,
   resolveSymlink,
@@ -135,71 +136,102 @@ describe('artifacts: the entry tree refuses duplicates and paths through symlink
   });
 });
 
+describe('artifacts: entries lie one after another, never on each other', () => {
+  const at = (name: string, localHeaderOffset: number, compressedSize: number) => ({ name, localHeaderOffset, compressedSize });
+
+  it('orders entries by where they lie, whatever order the central directory lists them in', () => {
+    const ordered = orderEntries('Src', [at('c', 200, 10), at('a', 0, 50), at('b', 80, 90)], 300);
+    assert.deepEqual(
+      ordered.map((entry) => entry.name),
+      ['a', 'b', 'c'],
+    );
+    // Exactly adjacent (30-byte header + data, no name) is fine, as is a gap.
+    assert.doesNotThrow(() => orderEntries('Src', [at('a', 0, 10), at('b', 40, 0), at('c', 500, 0)], 530));
+    assert.deepEqual(orderEntries('Src', [], 0), []);
+  });
+
+  const overlaps: Array<{ label: string; entries: Array<ReturnType<typeof at>>; directoryOffset: number; message: RegExp }> = [
+    { label: 'two entries at one offset', entries: [at('a', 0, 10), at('b', 0, 10)], directoryOffset: 1000, message: /entry "(a|b)": its data \(from offset 0, 10 bytes\) overlaps entry "(a|b)" at offset 0/ },
+    { label: 'data that reaches into the next header', entries: [at('a', 0, 100), at('b', 120, 5)], directoryOffset: 1000, message: /entry "a": .* overlaps entry "b" at offset 120/ },
+    { label: 'a header inside another entry, listed first', entries: [at('inner', 50, 5), at('outer', 0, 500)], directoryOffset: 1000, message: /entry "outer": .* overlaps entry "inner" at offset 50/ },
+    { label: 'the last entry running into the central directory', entries: [at('a', 0, 10), at('b', 40, 100)], directoryOffset: 150, message: /entry "b": its data \(from offset 40, 100 bytes\) runs into the central directory at offset 150/ },
+  ];
+  for (const testCase of overlaps) {
+    it(`refuses ${testCase.label}`, () => {
+      const error = refusal(() => orderEntries('Src', testCase.entries, testCase.directoryOffset));
+      assert.equal(error.rule, 'overlapping-entries');
+      assert.match(error.message, /^input artifact Src: refused entry /);
+      assert.match(error.message, testCase.message);
+    });
+  }
+});
+
 describe('artifacts: the extraction budget counts real bytes', () => {
   const limits = { maxTotalBytes: 10 * RATIO_GRACE_BYTES, maxEntries: 3, maxCompressionRatio: 100 };
 
-  it('refuses more entries than allowed, from the header and while counting', () => {
+  it('refuses more entries than allowed, from the end record and while declaring them', () => {
     assert.equal(refusal(() => new ExtractionBudget('Src', limits, 1000).checkEntryCount(4)).rule, 'too-many-entries');
     const budget = new ExtractionBudget('Src', limits, 1000);
-    for (const name of ['a', 'b', 'c']) {
-      budget.startEntry(name, 0);
-      budget.endEntry();
-    }
-    assert.equal(refusal(() => budget.startEntry('d', 0)).rule, 'too-many-entries');
+    for (const name of ['a', 'b', 'c']) budget.declare(name, 0);
+    assert.equal(refusal(() => budget.declare('d', 0)).rule, 'too-many-entries');
   });
 
   it('refuses declared and real totals over the limit', () => {
-    assert.equal(refusal(() => new ExtractionBudget('Src', limits, 1e9).startEntry('big', limits.maxTotalBytes + 1)).rule, 'too-large');
+    assert.equal(refusal(() => new ExtractionBudget('Src', limits, 1e9).declare('big', limits.maxTotalBytes + 1)).rule, 'too-large');
     const budget = new ExtractionBudget('Src', { ...limits, maxCompressionRatio: 1e9 }, 1e9);
-    budget.startEntry('a', 6 * RATIO_GRACE_BYTES);
-    budget.consumed(6 * RATIO_GRACE_BYTES);
-    budget.produced(6 * RATIO_GRACE_BYTES);
-    budget.endEntry();
-    budget.startEntry('b', 4 * RATIO_GRACE_BYTES);
-    budget.consumed(4 * RATIO_GRACE_BYTES);
-    budget.produced(4 * RATIO_GRACE_BYTES);
-    assert.equal(refusal(() => budget.produced(1)).rule, 'size-mismatch');
+    const a = budget.meter('a', 6 * RATIO_GRACE_BYTES);
+    a.consumed(6 * RATIO_GRACE_BYTES);
+    a.produced(6 * RATIO_GRACE_BYTES);
+    a.end();
+    // b lies about its size: the real total crosses the limit before its own size check would.
+    const b = budget.meter('b', 6 * RATIO_GRACE_BYTES);
+    b.consumed(4 * RATIO_GRACE_BYTES);
+    b.produced(4 * RATIO_GRACE_BYTES);
+    const error = refusal(() => b.produced(1));
+    assert.equal(error.rule, 'too-large');
+    assert.match(error.message, /"b": the archive expands to more than the limit of 10485760 bytes/);
   });
 
   it('refuses an entry that expands beyond its declared size, or falls short of it', () => {
     const budget = new ExtractionBudget('Src', limits, 1000);
-    budget.startEntry('liar', 10);
-    budget.consumed(5);
-    budget.produced(10);
-    const error = refusal(() => budget.produced(1));
+    const liar = budget.meter('liar', 10);
+    liar.consumed(5);
+    liar.produced(10);
+    const error = refusal(() => liar.produced(1));
     assert.equal(error.rule, 'size-mismatch');
     assert.match(error.message, /"liar": it declares 10 bytes but expands to more/);
-    const short = new ExtractionBudget('Src', limits, 1000);
-    short.startEntry('short', 10);
+    const short = new ExtractionBudget('Src', limits, 1000).meter('short', 10);
     short.produced(3);
-    assert.equal(refusal(() => short.endEntry()).rule, 'size-mismatch');
+    assert.equal(refusal(() => short.end()).rule, 'size-mismatch');
   });
 
   it('applies the ratio per entry (bytes out per byte in so far) once past the grace size', () => {
     const budget = new ExtractionBudget('Src', { ...limits, maxTotalBytes: 1e12 }, 1e9);
-    budget.startEntry('zeros', 1e12);
-    budget.consumed(10);
-    budget.produced(RATIO_GRACE_BYTES); // inside the grace size: no verdict yet
-    const error = refusal(() => budget.produced(1));
+    const zeros = budget.meter('zeros', 1e12);
+    zeros.consumed(10);
+    zeros.produced(RATIO_GRACE_BYTES); // inside the grace size: no verdict yet
+    const error = refusal(() => zeros.produced(1));
     assert.equal(error.rule, 'compression-ratio');
     assert.match(error.message, /"zeros": it expands more than 100 times its compressed size/);
   });
 
-  it('applies the ratio overall against the archive size (overlapping entries)', () => {
+  it('applies the ratio overall against the archive size, whichever entries the bytes came from', () => {
     const budget = new ExtractionBudget('Src', { ...limits, maxTotalBytes: 1e12, maxEntries: 1e6 }, 10_000);
+    // Two entries streaming at once share the archive-wide total.
+    const meters = [budget.meter('e0', 1e9), budget.meter('e1', 1e9)];
     for (let index = 0; ; index++) {
-      budget.startEntry(`e${index}`, 100_000);
-      budget.consumed(100_000); // each entry claims 1:1, but they all read the same 10 kB
+      const meter = meters[index % 2]!;
+      meter.consumed(100_000); // each entry claims 1:1, but the archive is only 10 kB
       try {
-        budget.produced(100_000);
+        meter.produced(100_000);
       } catch (error) {
         assert.ok(error instanceof HostileArchive);
         assert.equal(error.rule, 'compression-ratio');
         assert.match(error.message, /the archive expands more than 100 times its own size/);
         assert.ok(budget.totalBytes > 100 * 10_000);
+        assert.ok(budget.totalBytes <= 100 * 10_000 + 100_000, 'refused at the first chunk over the ratio');
         break;
       }
-      budget.endEntry();
     }
   });
 });

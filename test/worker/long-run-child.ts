@@ -53,7 +53,7 @@ const worker = startWorker({
   log: createLogger({ write: (line) => process.stderr.write(line), json: true, level: 'info' }),
   s3Endpoint: url,
   tokenKey: '${env:CPSYNC_TEST_TOKEN_KEY}',
-  longRun: { progressIntervalMs: Number(process.env.CPSYNC_TEST_PROGRESS_MS ?? 300), ownerTimeoutMs: Number(process.env.CPSYNC_TEST_OWNER_TIMEOUT_MS ?? 3000), handBackHoldMs: 100 },
+  longRun: { progressIntervalMs: Number(process.env.CPSYNC_TEST_PROGRESS_MS ?? 300), ownerTimeoutMs: Number(process.env.CPSYNC_TEST_OWNER_TIMEOUT_MS ?? 3000), handBackCoolMs: 100 },
 });
 process.on('SIGTERM', () => worker.stop(true, 'SIGTERM'));
 process.stdout.write('ready\n');

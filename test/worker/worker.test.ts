@@ -8,15 +8,17 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { AcknowledgeJobCommand, PollForJobsCommand } from '@aws-sdk/client-codepipeline';
+import { AcknowledgeJobCommand, CreateCustomActionTypeCommand, PollForJobsCommand } from '@aws-sdk/client-codepipeline';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { JobOutcome } from '../../src/plugin.js';
 import { Ledger } from '../../src/worker/ledger.js';
 import type { Executor, ExecutorJob } from '../../src/worker/run-job.js';
-import { buildAction, BUILD_TYPE } from '../helpers/pipeline-world.js';
+import type { JobsApi } from '../../src/worker/types.js';
+import { buildAction, buildTypeDefinition, BUILD_TYPE } from '../helpers/pipeline-world.js';
 import {
   actionState,
   ARTIFACT_BUCKET,
+  BUILD_SELECTED,
   countingApi,
   createPipeline,
   executionRecords,
@@ -122,7 +124,7 @@ describe('worker (in-process)', () => {
     assert.deepEqual(existsSync(join(worker.workDir, 'jobs')) ? readdirSync(join(worker.workDir, 'jobs')) : [], [], 'workspaces are removed');
   });
 
-  it('starts the tool only once the job is in the ledger (written while the inputs download), and empties the ledger after the report', async () => {
+  it('runs the tool with the job in the ledger, and empties the ledger and removes the run workspace after the report', async () => {
     const world = await open();
     await createPipeline(world, threeStagePipeline('Ledgered'));
     await queued(world, 1);
@@ -141,6 +143,37 @@ describe('worker (in-process)', () => {
     assert.deepEqual(existsSync(join(workDir, 'jobs')) ? readdirSync(join(workDir, 'jobs')) : [], [], 'the run workspace is removed after the report');
   });
 
+  it('a type waiting for a slot polls as soon as another type\'s poll returns its reserved slots unused', async () => {
+    // Concurrency 1, two types: the first type's poll (held up a little) reserves the only slot, so
+    // the second type's loop finds none and waits. When that poll comes back empty, the slot is free
+    // again; the second type must poll then, not at the first type's next poll after its back-off.
+    const world = await open();
+    const other = { ...BUILD_SELECTED, ref: { ...BUILD_SELECTED.ref, provider: 'Other-Build' }, label: 'Build/Other-Build/1' };
+    await world.codepipeline.send(new CreateCustomActionTypeCommand(buildTypeDefinition({ provider: 'Other-Build' })));
+    await createPipeline(world, threeStagePipeline('Waiting'));
+    await queued(world, 1);
+    const real = await jobsApiFor(world);
+    const polls: string[] = [];
+    const api: JobsApi = {
+      ...real,
+      region: real.region,
+      close: () => real.close(),
+      poll: async (type, size, query) => {
+        polls.push(type.provider);
+        if (type.provider === 'Other-Build') await new Promise((resolve) => setTimeout(resolve, 200));
+        return real.poll(type, size, query);
+      },
+    };
+    const worker = await startTestWorker(world, { api, types: [jobType(misbehave, other), jobType(misbehave)], concurrency: 1, poll: { minMs: 30_000, maxMs: 30_000 } });
+    try {
+      await waitFor('the Local-Build job to be reported', async () => (jobRecords(world).some((job) => job.pipelineName === 'Waiting' && job.status === 'Succeeded') ? true : undefined), 20_000);
+      assert.deepEqual(polls.slice(0, 2), ['Other-Build', 'Local-Build'], 'the waiting type polled right after the other type\'s first poll, before its second');
+    } finally {
+      worker.stop();
+      await worker.done;
+    }
+  });
+
   it('yields exactly one result whatever the plugin does: throws, garbage, hangs, no output, tool failure, continuation', async () => {
     const world = await open();
     const cases = ['throws', 'garbage', 'hangs', 'no-output', 'tool-fails', 'continues'];
@@ -154,7 +187,9 @@ describe('worker (in-process)', () => {
     await queued(world, cases.length);
     const logs = new LogCapture();
     const api = countingApi(await jobsApiFor(world));
-    const worker = await startTestWorker(world, { api, types: [jobType(misbehave)], once: true, jobTimeoutMs: 1_500, settleMs: 200, log: logs.logger() });
+    const worker = await startTestWorker(world, { api, types: [jobType(misbehave)], once: true, jobTimeoutMs: 5_000, settleMs: 200, log: logs.logger() });
+    // The job timeout bounds the hung case, and also the continuation case's three hops together
+    // (a run's deadline spans its hops): generous enough for those under load.
     await worker.done;
 
     const error = async (name: string) => {
@@ -171,7 +206,7 @@ describe('worker (in-process)', () => {
     assert.match(garbage.details?.message ?? '', /invalid outcome/);
     const hung = await error('hangs');
     assert.equal(hung.details?.code, 'JobFailed');
-    assert.match(hung.details?.message ?? '', /did not finish within 1\.5s/);
+    assert.match(hung.details?.message ?? '', /did not finish within 5s/);
     const missing = await error('no-output');
     assert.equal(missing.details?.code, 'ConfigurationError');
     assert.match(missing.details?.message ?? '', /produced nothing for the output artifact BuildOut/);

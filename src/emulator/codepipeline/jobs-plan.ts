@@ -12,9 +12,40 @@ export interface JobTimeouts {
 /** `requeue`: dispatched but never acknowledged in time, so it goes back to the queue and its nonce
  *  becomes stale. `time-out`: acknowledged but no result in time, which fails the action. */
 export function planJobDeadline(job: JobRecord, now: number, timeouts: JobTimeouts): 'requeue' | 'time-out' | undefined {
-  if (job.status === 'Dispatched' && job.dispatchedAt !== undefined && now - job.dispatchedAt >= timeouts.dispatchTimeoutMs) return 'requeue';
-  if (job.status === 'InProgress' && job.acknowledgedAt !== undefined && now - job.acknowledgedAt >= timeouts.actionTimeoutMs) return 'time-out';
+  const deadline = jobDeadline(job, timeouts);
+  if (deadline === undefined || now < deadline) return undefined;
+  return job.status === 'Dispatched' ? 'requeue' : 'time-out';
+}
+
+/** When a job's waiting runs out (dispatched: acknowledgement; acknowledged: a result), if it is waiting. */
+export function jobDeadline(job: JobRecord, timeouts: JobTimeouts): number | undefined {
+  if (job.status === 'Dispatched' && job.dispatchedAt !== undefined) return job.dispatchedAt + timeouts.dispatchTimeoutMs;
+  if (job.status === 'InProgress' && job.acknowledgedAt !== undefined) return job.acknowledgedAt + timeouts.actionTimeoutMs;
   return undefined;
+}
+
+/** The earliest deadline among `jobs` (Infinity when none is waiting). */
+export function earliestJobDeadline(jobs: Iterable<JobRecord>, timeouts: JobTimeouts): number {
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const job of jobs) {
+    const deadline = jobDeadline(job, timeouts);
+    if (deadline !== undefined && deadline < earliest) earliest = deadline;
+  }
+  return earliest;
+}
+
+/** Queued jobs of custom types grouped by `Category/Provider/Version`, each group oldest first. */
+export function groupQueuedJobs(jobs: Iterable<JobRecord>): Map<string, JobRecord[]> {
+  const groups = new Map<string, JobRecord[]>();
+  for (const job of jobs) {
+    if (job.status !== 'Queued' || job.actionTypeId.owner !== 'Custom') continue;
+    const key = actionTypeRecordKey(job.actionTypeId);
+    const group = groups.get(key);
+    if (group) group.push(job);
+    else groups.set(key, [job]);
+  }
+  for (const group of groups.values()) group.sort((a, b) => a.sequence - b.sequence);
+  return groups;
 }
 
 export interface QueryFilter {

@@ -8,9 +8,10 @@ import { issueJobCredential } from './credentials.js';
 import { completeActionRun, updateActionRun } from './executions.js';
 import { actionKey } from './executions-plan.js';
 import { createJob } from './jobs-create.js';
-import { planJobDeadline, selectJobsToDispatch, type QueryFilter } from './jobs-plan.js';
+import { earliestJobDeadline, groupQueuedJobs, planJobDeadline, selectJobsToDispatch, type QueryFilter } from './jobs-plan.js';
 import { renderJobDetails, renderPolledJob } from './jobs-render.js';
-import { TABLES, type JobRecord } from './records.js';
+import { actionTypeRecordKey, TABLES, type JobRecord } from './records.js';
+import { derivedFrom } from '../table-memo.js';
 
 /** Message and code an action gets when its acknowledged job never reports (our choice: AWS's
  *  wording is UNVERIFIED; `JobFailed` is the generic FailureType). */
@@ -21,8 +22,10 @@ export const JOB_TIMED_OUT_CODE = 'JobFailed';
 export function applyJobDeadlines(context: EmulatorContext): void {
   const now = context.now();
   const timeouts = context.options;
+  const jobs = context.store.table<JobRecord>(TABLES.jobs);
+  if (now < derivedFrom(context.store, 'earliestJobDeadline', [TABLES.jobs], () => earliestJobDeadline(jobs.values(), timeouts))) return;
   const due: { job: JobRecord; decision: 'requeue' | 'time-out' }[] = [];
-  for (const job of context.store.table<JobRecord>(TABLES.jobs).values()) {
+  for (const job of jobs.values()) {
     const decision = planJobDeadline(job, now, timeouts);
     if (decision) due.push({ job, decision });
   }
@@ -49,9 +52,12 @@ export function applyJobDeadlines(context: EmulatorContext): void {
 /** Hands out queued jobs: each gets a fresh nonce, status Dispatched and fresh credentials. */
 export function dispatchJobs(context: EmulatorContext, type: { category: string; provider: string; version: string }, filter: QueryFilter | undefined, maxBatchSize: number): unknown[] {
   applyJobDeadlines(context);
+  const jobs = context.store.table<JobRecord>(TABLES.jobs);
+  const queued = derivedFrom(context.store, 'queuedJobsByType', [TABLES.jobs], () => groupQueuedJobs(jobs.values())).get(actionTypeRecordKey(type));
+  if (!queued) return [];
   return context.store.transaction(() => {
     const now = context.now();
-    return selectJobsToDispatch(context.store.table<JobRecord>(TABLES.jobs).values(), type, filter, maxBatchSize).map((job) => {
+    return selectJobsToDispatch(queued, type, filter, maxBatchSize).map((job) => {
       const { nonceUsed: _used, ...rest } = job;
       const dispatched: JobRecord = { ...rest, status: 'Dispatched', nonce: String(randomInt(1, 2 ** 31 - 1)), dispatchedAt: now };
       context.store.put(TABLES.jobs, job.id, dispatched);

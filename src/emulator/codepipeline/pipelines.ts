@@ -9,6 +9,7 @@
 import { startExecution } from './executions.js';
 import { AwsError } from '../aws-error.js';
 import type { EmulatorContext } from '../context.js';
+import { JsonText } from '../json-text.js';
 import type { Operation } from '../server.js';
 import type { ActionTypeId, Tag } from '../../model/action-type.js';
 import { QUOTAS, RULES } from '../../model/limits.js';
@@ -102,11 +103,34 @@ const getPipeline: Operation = (input, context) => {
   // service bug); this endpoint keeps every version and answers them all.
   const wanted = version === undefined ? currentVersion(record) : record.versions.find((candidate) => candidate.version === version);
   if (!wanted) throw new AwsError('PipelineVersionNotFoundException', `Pipeline '${record.name}' does not have version ${version}`);
-  return {
-    pipeline: renderDeclaration(context, wanted.declaration),
-    metadata: { pipelineArn: record.arn, created: seconds(record.created), updated: seconds(record.updated) },
-  };
+  return renderGetPipeline(context, record, wanted);
 };
+
+/** GetPipeline answers, kept while nothing they show can have changed. Records are replaced, never
+ *  mutated, so a record (one pipeline incarnation after one update) is a safe key; masking depends on
+ *  the action types as well, so a change to that table starts afresh. Readers polling a pipeline
+ *  (the reconciler, workers, dashboards) then cost a look-up instead of a walk and a stringify. */
+const renderedPipelines = new WeakMap<PipelineRecord, { readonly typesGeneration: number; readonly byVersion: Map<number, JsonText> }>();
+
+function renderGetPipeline(context: EmulatorContext, record: PipelineRecord, wanted: PipelineVersionRecord): JsonText {
+  const typesGeneration = context.store.generation(TABLES.actionTypes);
+  let rendered = renderedPipelines.get(record);
+  if (!rendered || rendered.typesGeneration !== typesGeneration) {
+    rendered = { typesGeneration, byVersion: new Map() };
+    renderedPipelines.set(record, rendered);
+  }
+  let text = rendered.byVersion.get(wanted.version);
+  if (!text) {
+    text = new JsonText(
+      JSON.stringify({
+        pipeline: renderDeclaration(context, wanted.declaration),
+        metadata: { pipelineArn: record.arn, created: seconds(record.created), updated: seconds(record.updated) },
+      }),
+    );
+    rendered.byVersion.set(wanted.version, text);
+  }
+  return text;
+}
 
 const updatePipeline: Operation = (input, context) => {
   const check = new InputCheck();

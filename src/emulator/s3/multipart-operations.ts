@@ -4,8 +4,8 @@
 import { dropResponse, type S3Call } from './call.js';
 import { checksumHeaderName, parseChecksumAlgorithm } from './checksums.js';
 import { decideWriteConditions } from './conditions.js';
-import { discardStaged } from './disk-files.js';
 import { s3Errors } from './errors.js';
+import { isMd5Etag, renderUploadEtag } from './etags.js';
 import { planCompletion, parsePartNumber, renderMultipartEtag } from './multipart-plan.js';
 import { isKeyTooLong } from './names.js';
 import { pickStoredHeaders } from './object-headers.js';
@@ -36,13 +36,10 @@ export async function uploadPart(call: S3Call, bucket: string, key: string, uplo
   const upload = findUpload(call, bucket, key, uploadId);
   const expected = planUpload(call.request.headers);
   if (expected instanceof Error) throw expected;
-  const received = await receiveUpload(call.request, expected, call.uploads.stagingDir(uploadId));
-  if (!call.uploads.get(uploadId)) {
-    // Aborted or completed while the part streamed in.
-    await discardStaged(received.staged);
-    throw s3Errors.noSuchUpload(uploadId);
-  }
-  const part = call.uploads.commitPart(uploadId, partNumber, `"${received.md5Hex}"`, received.staged, call.context.now());
+  const received = await receiveUpload(call.request, expected, call.uploads.stagingDir(uploadId), { md5: isMd5Etag(upload.encryption) });
+  const part = await call.uploads.commitPart(uploadId, partNumber, renderUploadEtag(upload.encryption, received.md5Hex), received.staged, call.context.now());
+  // Aborted or completed while the part streamed in.
+  if (!part) throw s3Errors.noSuchUpload(uploadId);
   if (dropResponse(call)) return;
   const headers: Record<string, string> = { etag: part.etag, ...renderEncryptionHeaders(upload.encryption) };
   if (received.checksum) headers[checksumHeaderName(received.checksum.algorithm)] = received.checksum.value;

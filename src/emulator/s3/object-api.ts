@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { EmulatorContext } from '../context.js';
 import { stageStream } from './disk-files.js';
+import { isMd5Etag, renderUploadEtag } from './etags.js';
 import { DEFAULT_CONTENT_TYPE } from './object-headers.js';
 import type { ObjectRecord, ObjectStore } from './object-store.js';
 import { resolveEncryption } from './sse.js';
@@ -23,20 +24,21 @@ export async function writeObjectFrom(
   meta: DirectWriteMeta,
 ): Promise<ObjectRecord> {
   if (!objects.getBucket(bucket)) throw new Error(`putObject: bucket ${bucket} does not exist`);
-  const md5 = createHash('md5');
+  const encryption = resolveEncryption({ serverSideEncryption: meta.serverSideEncryption, kmsKeyId: meta.kmsKeyId }, context.region, context.accountId);
+  const md5 = isMd5Etag(encryption) ? createHash('md5') : undefined;
   async function* buffers(): AsyncGenerator<Buffer> {
     for await (const chunk of source) yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
   }
-  const staged = await stageStream(objects.stagingDir(bucket), buffers(), (chunk) => md5.update(chunk));
+  const staged = await stageStream(objects.stagingDir(bucket), buffers(), (chunk) => md5?.update(chunk));
   return objects.commitObject(
     bucket,
     {
       key,
-      etag: `"${md5.digest('hex')}"`,
+      etag: renderUploadEtag(encryption, md5?.digest('hex')),
       lastModified: context.now(),
       contentType: meta.contentType ?? DEFAULT_CONTENT_TYPE,
       headers: {},
-      encryption: resolveEncryption({ serverSideEncryption: meta.serverSideEncryption, kmsKeyId: meta.kmsKeyId }, context.region, context.accountId),
+      encryption,
     },
     staged,
   );

@@ -5,6 +5,7 @@ import { dropResponse, type S3Call } from './call.js';
 import { checksumHeaderName } from './checksums.js';
 import { decideReadConditions, decideWriteConditions, type ConditionHeaders } from './conditions.js';
 import { discardStaged } from './disk-files.js';
+import { isMd5Etag, renderUploadEtag } from './etags.js';
 import { s3Errors } from './errors.js';
 import { isKeyTooLong } from './names.js';
 import { pickStoredHeaders, renderObjectHeaders } from './object-headers.js';
@@ -22,17 +23,17 @@ export async function putObject(call: S3Call, bucket: string, key: string, reque
   const conditions = readConditions(call);
   if (decideWriteConditions(conditions, call.objects.getObject(bucket, key)?.etag) === 'precondition-failed') throw s3Errors.preconditionFailed(conditions.ifNoneMatch ? 'If-None-Match' : 'If-Match');
 
-  const received = await receiveUpload(call.request, expected, call.objects.stagingDir(bucket));
+  const encryption = resolveEncryption(requested, call.context.region, call.context.accountId);
+  const received = await receiveUpload(call.request, expected, call.objects.stagingDir(bucket), { md5: isMd5Etag(encryption) });
   // Checked again at commit: another PUT may have created the object while this body streamed in.
   if (decideWriteConditions(conditions, call.objects.getObject(bucket, key)?.etag) === 'precondition-failed') {
     await discardStaged(received.staged);
     throw s3Errors.preconditionFailed(conditions.ifNoneMatch ? 'If-None-Match' : 'If-Match');
   }
-  const encryption = resolveEncryption(requested, call.context.region, call.context.accountId);
   const stored = pickStoredHeaders(call.request.headers);
   const record = call.objects.commitObject(
     bucket,
-    { key, etag: `"${received.md5Hex}"`, lastModified: call.context.now(), contentType: stored.contentType, headers: stored.headers, encryption, checksum: received.checksum },
+    { key, etag: renderUploadEtag(encryption, received.md5Hex), lastModified: call.context.now(), contentType: stored.contentType, headers: stored.headers, encryption, checksum: received.checksum },
     received.staged,
   );
   if (dropResponse(call)) return;

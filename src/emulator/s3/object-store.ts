@@ -67,8 +67,9 @@ interface LegacyObjectRecord extends Omit<ObjectRecord, 'dataFiles'> {
   readonly dataFiles?: readonly DataFile[];
 }
 
-/** Read buffer per data file; bounds memory per download. */
-const READ_CHUNK = 256 * 1024;
+/** Read size per data file, and what a download may buffer; bounds memory per download (a few
+ *  MiB) while keeping the number of reads, socket writes and stream hand-offs per GiB small. */
+const READ_CHUNK = 1024 * 1024;
 
 interface BucketState {
   readonly record: BucketRecord;

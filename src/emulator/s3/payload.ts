@@ -1,8 +1,8 @@
 // Request bodies of uploads: which framing the client used (plain or aws-chunked), which length
-// and checksums it promised, and the streaming read that decodes the framing on the fly. What to
-// expect and whether the result matches are decided by pure functions; `openPayload` does the I/O.
+// and checksums it promised, and the decoder that undoes the framing chunk by chunk. What to
+// expect and whether the result matches are decided by pure functions; receive.ts does the I/O.
 
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { AwsChunkedDecoder, AwsChunkedError } from './aws-chunked.js';
 import { checksumHeaderName, parseChecksumAlgorithm, type ChecksumAlgorithm, type StoredChecksum } from './checksums.js';
 import { S3Error, s3Errors } from './errors.js';
@@ -48,8 +48,8 @@ export function planUpload(headers: IncomingHttpHeaders): UploadExpectations | S
 
 export interface ReceivedBody {
   readonly size: number;
-  /** Base64 MD5 of the decoded body. */
-  readonly md5: string;
+  /** Base64 MD5 of the decoded body (computed whenever Content-MD5 was sent). */
+  readonly md5: string | undefined;
   /** What the endpoint computed for the expected algorithm (undefined when it cannot, CRC64NVME). */
   readonly computedChecksum: string | undefined;
   readonly trailers: ReadonlyMap<string, string>;
@@ -70,43 +70,30 @@ export function verifyUpload(expected: UploadExpectations, received: ReceivedBod
   return value === undefined ? undefined : { algorithm: checksum.algorithm, value };
 }
 
-export interface Payload {
-  readonly chunks: AsyncIterable<Buffer>;
-  /** Trailers of an aws-chunked body, known once `chunks` is exhausted. */
+/** Undoes the body's framing chunk by chunk (nothing to undo for a plain body). */
+export interface PayloadDecoder {
+  /** The body bytes in a raw chunk (views into it, not copies). Throws IncompleteBody on bad framing. */
+  write(raw: Buffer): Buffer | readonly Buffer[];
+  /** Throws IncompleteBody when the framing did not end properly. */
+  end(): void;
+  /** Trailers of an aws-chunked body, known once `end` has run. */
   readonly trailers: ReadonlyMap<string, string>;
 }
 
-/**
- * Streams the decoded body. A framing error does not stop reading: the rest of the body is
- * drained first, so the connection stays usable for the error response.
- */
-export function openPayload(request: IncomingMessage, expected: UploadExpectations): Payload {
-  const decoder = expected.chunked ? new AwsChunkedDecoder() : undefined;
-  async function* chunks(): AsyncGenerator<Buffer> {
-    let failure: S3Error | undefined;
-    for await (const raw of request as AsyncIterable<Buffer>) {
-      if (failure) continue;
-      if (!decoder) {
-        yield raw;
-        continue;
-      }
-      try {
-        for (const piece of decoder.write(raw)) yield piece;
-      } catch (error) {
-        if (!(error instanceof AwsChunkedError)) throw error;
-        failure = s3Errors.incompleteBody();
-      }
+const NO_TRAILERS: ReadonlyMap<string, string> = new Map();
+
+export function createPayloadDecoder(expected: UploadExpectations): PayloadDecoder {
+  if (!expected.chunked) return { write: (raw) => raw, end: () => undefined, trailers: NO_TRAILERS };
+  const decoder = new AwsChunkedDecoder();
+  const framing = <T>(step: () => T): T => {
+    try {
+      return step();
+    } catch (error) {
+      if (error instanceof AwsChunkedError) throw s3Errors.incompleteBody();
+      throw error;
     }
-    if (!failure && decoder) {
-      try {
-        decoder.end();
-      } catch {
-        failure = s3Errors.incompleteBody();
-      }
-    }
-    if (failure) throw failure;
-  }
-  return { chunks: chunks(), trailers: decoder?.trailers ?? new Map() };
+  };
+  return { write: (raw) => framing(() => decoder.write(raw)), end: () => framing(() => decoder.end()), trailers: decoder.trailers };
 }
 
 export function header(headers: IncomingHttpHeaders, name: string): string | undefined {

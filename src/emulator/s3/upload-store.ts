@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } 
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChecksumAlgorithm } from './checksums.js';
-import { TEMP_PREFIX, writeJsonAtomically, type StagedFile } from './disk-files.js';
+import { stageJson, TEMP_PREFIX, writeJsonAtomically, type StagedFile } from './disk-files.js';
 import type { Encryption } from './sse.js';
 
 export interface UploadRecord {
@@ -40,6 +40,8 @@ interface UploadState {
   readonly record: UploadRecord;
   readonly parts: Map<number, PartRecord>;
 }
+
+class UploadGone extends Error {}
 
 export class UploadStore {
   private readonly uploads = new Map<string, UploadState>();
@@ -70,18 +72,35 @@ export class UploadStore {
     return this.uploadDir(uploadId);
   }
 
-  commitPart(uploadId: string, partNumber: number, etag: string, staged: StagedFile, now: number): PartRecord {
-    const state = this.uploads.get(uploadId);
-    if (!state) throw new Error(`upload ${uploadId} vanished during UploadPart`);
+  /**
+   * Makes a received part durable: its record is written and fsync'd off the event loop (other
+   * parts keep streaming meanwhile), then renamed into place in the same synchronous step as the
+   * in-memory update: the rename is the commit point. Undefined, with the staged bytes removed,
+   * when the upload was completed or aborted in the meantime.
+   */
+  async commitPart(uploadId: string, partNumber: number, etag: string, staged: StagedFile, now: number): Promise<PartRecord | undefined> {
     const dir = this.uploadDir(uploadId);
     const dataFile = `part-${partNumber}.${randomUUID()}.data`;
-    renameSync(staged.path, join(dir, dataFile));
     const record: PartRecord = { partNumber, size: staged.size, etag, lastModified: now, dataFile };
-    writeJsonAtomically(join(dir, `part-${partNumber}.json`), record, dir);
-    const previous = state.parts.get(partNumber);
-    state.parts.set(partNumber, record);
-    if (previous) void rm(join(dir, previous.dataFile), { force: true });
-    return record;
+    let recordFile: string | undefined;
+    try {
+      if (!this.uploads.has(uploadId)) throw new UploadGone();
+      recordFile = await stageJson(dir, record);
+      const state = this.uploads.get(uploadId);
+      if (!state) throw new UploadGone();
+      renameSync(staged.path, join(dir, dataFile));
+      renameSync(recordFile, join(dir, `part-${partNumber}.json`));
+      const previous = state.parts.get(partNumber);
+      state.parts.set(partNumber, record);
+      if (previous) void rm(join(dir, previous.dataFile), { force: true });
+      return record;
+    } catch (error) {
+      await rm(staged.path, { force: true });
+      if (recordFile) await rm(recordFile, { force: true });
+      // The upload's folder went away under us (completed or aborted): the part is not needed.
+      if (error instanceof UploadGone || (!this.uploads.has(uploadId) && (error as NodeJS.ErrnoException).code === 'ENOENT')) return undefined;
+      throw error;
+    }
   }
 
   /** Where a part's bytes are (for the object store to link them in on completion). */

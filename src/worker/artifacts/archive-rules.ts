@@ -24,6 +24,7 @@ export const HOSTILE_RULES = [
   'too-large',
   'compression-ratio',
   'size-mismatch',
+  'overlapping-entries',
   'encrypted',
   'unsupported-compression',
   'unsupported-file-type',
@@ -178,14 +179,14 @@ export class EntryTree {
     for (let depth = 1; depth < segments.length; depth++) {
       const parent = segments.slice(0, depth).join('/');
       const existing = this.#kinds.get(parent);
-      if (existing === 'symlink') throw refuse(artifact, 'through-symlink', entryName, `its path passes through the symlink ${quoteName(parent)} extracted earlier`);
-      if (existing === 'file') throw refuse(artifact, 'path-conflict', entryName, `its parent ${quoteName(parent)} is a file extracted earlier`);
+      if (existing === 'symlink') throw refuse(artifact, 'through-symlink', entryName, `its path passes through the symlink ${quoteName(parent)} earlier in the archive`);
+      if (existing === 'file') throw refuse(artifact, 'path-conflict', entryName, `its parent ${quoteName(parent)} is a file earlier in the archive`);
       if (existing === undefined) missingParents.push(parent);
     }
     const path = segments.join('/');
     const existing = this.#kinds.get(path);
     if (existing === 'directory' && kind === 'directory') return { missingParents, repeatsDirectory: true };
-    if (existing === 'symlink') throw refuse(artifact, 'duplicate-entry', entryName, `it would overwrite the symlink ${quoteName(path)} extracted earlier`);
+    if (existing === 'symlink') throw refuse(artifact, 'duplicate-entry', entryName, `it would overwrite the symlink ${quoteName(path)} earlier in the archive`);
     if (existing !== undefined) throw refuse(artifact, 'duplicate-entry', entryName, `the archive already had an entry at ${quoteName(path)}`);
     return { missingParents, repeatsDirectory: false };
   }
@@ -196,6 +197,39 @@ export class EntryTree {
   }
 }
 
+/** Where an entry sits in the archive, from its central directory header. */
+export interface EntryPlacement {
+  readonly name: string;
+  readonly localHeaderOffset: number;
+  readonly compressedSize: number;
+}
+
+/** The smallest local file header (its name and extra field follow). */
+const MIN_LOCAL_HEADER_BYTES = 30;
+
+/**
+ * Orders entries as they lie in the archive and refuses any two that share bytes, or one that runs
+ * into the central directory. Real writers never overlap entries; overlapping ones are how the
+ * densest zip bombs reuse one compressed stream, and the extractor reads the archive once, front to
+ * back, so every entry must end before the next begins. (A local header's name and extra field are
+ * only known when it is read; the extractor checks the exact end then.)
+ */
+export function orderEntries<T extends EntryPlacement>(artifact: string, entries: readonly T[], directoryOffset: number): T[] {
+  const ordered = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+  for (let index = 0; index < ordered.length; index++) {
+    const entry = ordered[index] as T;
+    const next = ordered[index + 1];
+    const end = entry.localHeaderOffset + MIN_LOCAL_HEADER_BYTES + entry.compressedSize;
+    if (next && end > next.localHeaderOffset) {
+      throw refuse(artifact, 'overlapping-entries', entry.name, `its data (from offset ${entry.localHeaderOffset}, ${entry.compressedSize} bytes) overlaps entry ${quoteName(next.name)} at offset ${next.localHeaderOffset}`);
+    }
+    if (!next && end > directoryOffset) {
+      throw refuse(artifact, 'overlapping-entries', entry.name, `its data (from offset ${entry.localHeaderOffset}, ${entry.compressedSize} bytes) runs into the central directory at offset ${directoryOffset}`);
+    }
+  }
+  return ordered;
+}
+
 /** Below this many bytes a ratio says nothing (a 10 KiB file of zeros is legitimately 300:1). */
 export const RATIO_GRACE_BYTES = 1024 * 1024;
 
@@ -203,16 +237,14 @@ export const RATIO_GRACE_BYTES = 1024 * 1024;
  * Counts real bytes as they stream, per entry and overall, and refuses at the first byte over a
  * limit. Headers are only used to refuse early: a bomb's declared sizes lie, the stream does not.
  * Ratios compare bytes produced with bytes consumed so far (per entry) and with the archive's size
- * (overall, which also catches entries that overlap the same compressed data).
+ * (overall, which also catches entries that overlap the same compressed data). Entries are declared
+ * up front (from the central directory, before any data is read); each then streams through its
+ * own meter, so several may stream at once.
  */
 export class ExtractionBudget {
   #entries = 0;
   #declaredTotal = 0;
   #total = 0;
-  #entryName = '';
-  #entryDeclared = 0;
-  #entryIn = 0;
-  #entryOut = 0;
 
   constructor(
     readonly artifact: string,
@@ -230,45 +262,62 @@ export class ExtractionBudget {
     }
   }
 
-  startEntry(name: string, declaredSize: number): void {
+  /** Counts an entry and its declared size against the limits, before any of its data is read. */
+  declare(name: string, declaredSize: number): void {
     this.#entries += 1;
     if (this.#entries > this.limits.maxEntries) throw refuse(this.artifact, 'too-many-entries', name, `the archive has more than ${this.limits.maxEntries} entries`);
     this.#declaredTotal += declaredSize;
     if (this.#declaredTotal > this.limits.maxTotalBytes) {
       throw refuse(this.artifact, 'too-large', name, `the entries declare ${this.#declaredTotal} bytes in all, more than the limit of ${this.limits.maxTotalBytes}`);
     }
-    this.#entryName = name;
-    this.#entryDeclared = declaredSize;
-    this.#entryIn = 0;
-    this.#entryOut = 0;
   }
 
+  /** The meter one entry's bytes pass through while it streams. */
+  meter(name: string, declaredSize: number): EntryMeter {
+    return new EntryMeter(this, name, declaredSize, (bytes) => {
+      this.#total += bytes;
+      return this.#total;
+    });
+  }
+}
+
+export class EntryMeter {
+  #in = 0;
+  #out = 0;
+
+  constructor(
+    readonly budget: ExtractionBudget,
+    readonly name: string,
+    readonly declaredSize: number,
+    readonly addToTotal: (bytes: number) => number,
+  ) {}
+
   consumed(compressedBytes: number): void {
-    this.#entryIn += compressedBytes;
+    this.#in += compressedBytes;
   }
 
   produced(bytes: number): void {
-    this.#entryOut += bytes;
-    this.#total += bytes;
-    const name = this.#entryName;
-    if (this.#entryOut > this.#entryDeclared) {
-      throw refuse(this.artifact, 'size-mismatch', name, `it declares ${this.#entryDeclared} bytes but expands to more`);
+    const { artifact, limits, archiveBytes } = this.budget;
+    this.#out += bytes;
+    const total = this.addToTotal(bytes);
+    if (this.#out > this.declaredSize) {
+      throw refuse(artifact, 'size-mismatch', this.name, `it declares ${this.declaredSize} bytes but expands to more`);
     }
-    if (this.#total > this.limits.maxTotalBytes) {
-      throw refuse(this.artifact, 'too-large', name, `the archive expands to more than the limit of ${this.limits.maxTotalBytes} bytes`);
+    if (total > limits.maxTotalBytes) {
+      throw refuse(artifact, 'too-large', this.name, `the archive expands to more than the limit of ${limits.maxTotalBytes} bytes`);
     }
-    const ratio = this.limits.maxCompressionRatio;
-    if (this.#entryOut > RATIO_GRACE_BYTES && this.#entryOut > ratio * Math.max(this.#entryIn, 1)) {
-      throw refuse(this.artifact, 'compression-ratio', name, `it expands more than ${ratio} times its compressed size (a zip bomb?)`);
+    const ratio = limits.maxCompressionRatio;
+    if (this.#out > RATIO_GRACE_BYTES && this.#out > ratio * Math.max(this.#in, 1)) {
+      throw refuse(artifact, 'compression-ratio', this.name, `it expands more than ${ratio} times its compressed size (a zip bomb?)`);
     }
-    if (this.#total > RATIO_GRACE_BYTES && this.#total > ratio * Math.max(this.archiveBytes, 1)) {
-      throw refuse(this.artifact, 'compression-ratio', name, `the archive expands more than ${ratio} times its own size (a zip bomb?)`);
+    if (total > RATIO_GRACE_BYTES && total > ratio * Math.max(archiveBytes, 1)) {
+      throw refuse(artifact, 'compression-ratio', this.name, `the archive expands more than ${ratio} times its own size (a zip bomb?)`);
     }
   }
 
-  endEntry(): void {
-    if (this.#entryOut !== this.#entryDeclared) {
-      throw refuse(this.artifact, 'size-mismatch', this.#entryName, `it declares ${this.#entryDeclared} bytes but holds ${this.#entryOut}`);
+  end(): void {
+    if (this.#out !== this.declaredSize) {
+      throw refuse(this.budget.artifact, 'size-mismatch', this.name, `it declares ${this.declaredSize} bytes but holds ${this.#out}`);
     }
   }
 }

@@ -1,29 +1,52 @@
-// Extracts a ZIP file already on disk into an empty directory, refusing hostile archives (the rules
-// live in archive-rules.ts). Every entry streams to disk with bounded memory: yauzl reads the
-// central directory with random access (hence a file, not the S3 stream), each entry's raw bytes
-// pass through our own counter, inflater and budget, so ratios use real bytes and not headers.
+// Extracts a ZIP archive into an empty directory in one front-to-back pass over its bytes, refusing
+// hostile archives (the rules live in archive-rules.ts and extract-plan.ts). The central directory
+// is read first, from the archive's tail (zip-directory.ts), and every name, path, kind and declared
+// size is checked before any entry data is read; the body then streams past once, in file order, so
+// an S3 download (ranged-zip.ts) overlaps with extraction and needs no staging file. Each entry's
+// raw bytes pass through its own meter, inflater and CRC, so limits and ratios use real bytes and
+// not headers.
+//
+// Speed comes from doing fewer, bigger things: reads of 1 MiB (or whatever the socket delivers),
+// small deflated entries inflated in one call, large ones by a stream with 256 KiB output chunks,
+// writes gathered into 1 MiB writev calls, and several files written at once (each file's open,
+// writes, times and close are still strictly ordered), so the libuv pool works while this thread
+// parses and inflates. Memory stays bounded: at most MAX_QUEUED_BYTES accepted but not yet written.
 
-import { constants, type Stats } from 'node:fs';
-import { chmod, lstat, lutimes, mkdir, open, readdir, realpath, rm, stat, symlink, utimes, type FileHandle } from 'node:fs/promises';
+import { readFileSync, type Stats } from 'node:fs';
+import { chmod, constants, lstat, lutimes, mkdir, open, readdir, realpath, rm, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
-import yauzl from 'yauzl';
 import type { ExtractLimits } from '../types.js';
 import { JobFailure } from '../types.js';
-import { checkSymlink, entryShape, EntryTree, ExtractionBudget, HostileArchive, normalizeEntryPath, quoteName, type EntryShape } from './archive-rules.js';
+import { checkSymlink, detectArchiveFormat, ExtractionBudget, HostileArchive, notZipMessage, quoteName, type EntryMeter } from './archive-rules.js';
+import { planExtraction, planSegments, ZIP_METHOD_STORED, MAX_SYMLINK_TARGET_BYTES, type ExtractionPlan, type PlannedEntry, type PlannedFile, type PlannedSymlink, type Segment } from './extract-plan.js';
+import { crc32Portable, END_RECORDS_MAX_BYTES, LOCAL_HEADER_SIZE, readCentralDirectory, readEndRecords, readLocalHeader, type ArchiveWindow } from './zip-directory.js';
 
-const MAX_SYMLINK_TARGET_BYTES = 4096; // PATH_MAX
-const ZIP_METHOD_STORED = 0;
-const ZIP_METHOD_DEFLATED = 8;
-const ZIP_FLAG_ENCRYPTED = 0x1;
-const ZIP_FLAG_STRONG_ENCRYPTION = 0x40;
-const ZIP_METHOD_AES = 99;
+const KIB = 1024;
+const MIB = 1024 * KIB;
+/** How much of an archive's end is read first: the end records, usually the whole central
+ *  directory, and all of an archive this small (so small artifacts take one read). */
+export const TAIL_BYTES = 4 * MIB;
+/** The largest central directory read (about 500,000 entries with 80-byte names). */
+const MAX_DIRECTORY_BYTES = 64 * MIB;
+/** Reads from a file on disk. */
+const READ_CHUNK = 1 * MIB;
+/** Writes are gathered up to this size (one writev). */
+const WRITE_BATCH = 1 * MIB;
+/** Bytes accepted for writing but not yet written, across files, before the reader waits. */
+const MAX_QUEUED_BYTES = 16 * MIB;
+/** Files open for writing at once. */
+const MAX_OPEN_FILES = 16;
+/** Deflated entries up to these sizes are inflated in one synchronous call (a few ms at most). */
+const ONE_SHOT_COMPRESSED = 256 * KIB;
+const ONE_SHOT_UNCOMPRESSED = 1 * MIB;
+/** Output chunks of the streaming inflater for larger entries. */
+const INFLATE_CHUNK = 256 * KIB;
 
-// zlib.crc32 arrived in Node 20.15; on older 20.x the CRC is not checked (S3 already verifies the
-// object's checksum in transit, so this only catches archives that were corrupt when made).
-const crc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+// zlib.crc32 arrived in Node 20.15; older 20.x computes it in JavaScript (slower), so every entry is
+// still checked: ranged GETs carry no checksum of the object, the entries' CRCs are the check.
+const crc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32 ?? crc32Portable;
 
 export interface ExtractOptions {
   readonly artifact: string;
@@ -38,19 +61,80 @@ export interface ExtractResult {
   readonly bytes: number;
 }
 
+/** An archive's bytes: its size, its tail already in memory, and any earlier range on demand. */
+export interface ZipSource {
+  readonly size: number;
+  /** The archive's end: all of it, or at least its last END_RECORDS_MAX_BYTES (TAIL_BYTES is what
+   *  the sources here read first). */
+  readonly tail: ArchiveWindow;
+  /** Bytes [start, end) in order, in chunks of any size; `end` is at most `tail.start`. Several
+   *  ranges may be read at once; `signal` ends a read early. */
+  read(start: number, end: number, signal: AbortSignal): AsyncIterable<Buffer>;
+  /** Whether to read several ranges at once (S3: a connection each), and in stretches of at least
+   *  how many bytes; by default one stream reads everything. */
+  readonly streams?: { readonly count: number; readonly minBytes: number };
+}
+
 /**
- * Extracts `zipPath` into `directory`, which must be empty (or absent). On any refusal or error the
- * directory is emptied again, so a half-extracted hostile archive never reaches a plugin.
+ * Extracts the ZIP file `zipPath` into `directory`, which must be empty (or absent). On any refusal
+ * or error the directory is emptied again, so a half-extracted hostile archive never reaches a plugin.
  */
 export async function extractZip(zipPath: string, directory: string, options: ExtractOptions): Promise<ExtractResult> {
+  const handle = await open(zipPath, 'r');
+  try {
+    return await extractArchive(await fileSource(handle), directory, options);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Like extractZip, from any source (ranged-zip.ts streams one from S3). */
+export async function extractArchive(source: ZipSource, directory: string, options: ExtractOptions): Promise<ExtractResult> {
   await mkdir(directory, { recursive: true });
   const root = await realpath(directory);
   if ((await readdir(root)).length > 0) throw new Error(`extractZip needs an empty directory (input artifact ${options.artifact})`);
   try {
-    return await extractInto(zipPath, root, options);
+    return await extractInto(source, root, options);
   } catch (error) {
     await emptyDirectory(root);
     throw asExtractionError(error, options);
+  }
+}
+
+async function fileSource(handle: FileHandle): Promise<ZipSource> {
+  const { size } = await handle.stat();
+  const tail = Buffer.allocUnsafe(Math.min(size, TAIL_BYTES));
+  await readFully(handle, tail, size - tail.length);
+  return { size, tail: { start: size - tail.length, bytes: tail }, read: (start, end) => readFileRange(handle, start, end) };
+}
+
+async function readFully(handle: FileHandle, buffer: Buffer, position: number): Promise<void> {
+  for (let done = 0; done < buffer.length; ) {
+    const { bytesRead } = await handle.read(buffer, done, buffer.length - done, position + done);
+    if (bytesRead === 0) throw Object.assign(new Error('the file ended early (was it truncated while being read?)'), { code: 'EIO' });
+    done += bytesRead;
+  }
+}
+
+/** 1 MiB reads, the next one already in flight while the caller works on the last. */
+async function* readFileRange(handle: FileHandle, start: number, end: number): AsyncGenerator<Buffer> {
+  let position = start;
+  const readNext = (): Promise<Buffer> | undefined => {
+    if (position >= end) return undefined;
+    const chunk = Buffer.allocUnsafeSlow(Math.min(READ_CHUNK, end - position));
+    const read = readFully(handle, chunk, position).then(() => chunk);
+    position += chunk.length;
+    return read;
+  };
+  let pending = readNext();
+  try {
+    while (pending) {
+      const chunk = await pending;
+      pending = readNext();
+      yield chunk;
+    }
+  } finally {
+    await pending?.catch(() => undefined);
   }
 }
 
@@ -65,177 +149,504 @@ function asExtractionError(error: unknown, options: ExtractOptions): unknown {
   const code = (error as { code?: unknown }).code;
   // Plain errno codes (ENOSPC, EACCES, ENAMETOOLONG) are the workspace's problem: the caller maps them.
   if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) return error;
-  // Everything else is yauzl or zlib finding the archive malformed.
+  // Everything else is zlib finding the data malformed.
   const detail = error instanceof Error ? error.message : String(error);
   return new HostileArchive('corrupt', `input artifact ${options.artifact} is not a valid ZIP file: ${detail.slice(0, 300)}`);
 }
 
-interface PendingDirectory {
-  readonly path: string;
-  readonly mode: number;
-  readonly mtime: Date | undefined;
+function corrupt(artifact: string, why: string): HostileArchive {
+  return new HostileArchive('corrupt', `input artifact ${artifact} is not a valid ZIP file: ${why}`);
 }
 
-async function extractInto(zipPath: string, root: string, options: ExtractOptions): Promise<ExtractResult> {
-  const { artifact, limits, signal } = options;
-  const archiveBytes = (await stat(zipPath)).size;
-  const budget = new ExtractionBudget(artifact, limits, archiveBytes);
-  const tree = new EntryTree();
-  const directories: PendingDirectory[] = [];
-  let files = 0;
+/** Bytes [start, end) of the archive, from the source and then from the window already in memory. */
+async function* archiveBytes(source: ZipSource, window: ArchiveWindow, start: number, end: number, signal: AbortSignal): AsyncGenerator<Buffer> {
+  if (start < window.start) yield* source.read(start, Math.min(end, window.start), signal);
+  if (end > window.start) yield window.bytes.subarray(Math.max(start, window.start) - window.start, end - window.start);
+}
 
-  // decodeStrings: false keeps yauzl from rejecting names with its own terse messages; the same
-  // decoding (UTF-8 flag, Info-ZIP Unicode path field) is applied below with backslashes kept, so
-  // our rules see exactly what a Windows reader would.
-  const zip = await yauzl.openPromise(zipPath, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true, strictFileNames: true });
+async function readWindow(source: ZipSource, window: ArchiveWindow, start: number, end: number, signal: AbortSignal): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of archiveBytes(source, window, start, end, signal)) chunks.push(chunk);
+  const bytes = Buffer.concat(chunks);
+  if (bytes.length !== end - start) throw new Error(`read ${bytes.length} bytes of the archive's ${end - start} from offset ${start}`);
+  return bytes;
+}
+
+/** Grows the window in memory down to `from`. */
+async function extendWindow(source: ZipSource, window: ArchiveWindow, from: number, signal: AbortSignal): Promise<ArchiveWindow> {
+  if (from >= window.start) return window;
+  return { start: from, bytes: Buffer.concat([await readWindow(source, window, from, window.start, signal), window.bytes]) };
+}
+
+function umaskOf(): number | undefined {
+  // Read from /proc: process.umask() with no argument sets the umask to 0 for a moment, which could
+  // give a file created meanwhile by another thread the wrong permissions.
   try {
-    budget.checkEntryCount(zip.entryCount);
-    for await (const entry of zip.eachEntry()) {
-      signal.throwIfAborted();
-      const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileName as unknown as Buffer, entry.extraFields, true);
-      budget.startEntry(name, entry.uncompressedSize);
-      if ((entry.generalPurposeBitFlag & (ZIP_FLAG_ENCRYPTED | ZIP_FLAG_STRONG_ENCRYPTION)) !== 0 || entry.compressionMethod === ZIP_METHOD_AES) {
-        throw new HostileArchive('encrypted', `input artifact ${artifact}: refused entry ${quoteName(name)}: it is encrypted, and cpsync has no password to decrypt it`);
-      }
-      const { segments, isDirectory } = normalizeEntryPath(artifact, name);
-      const shape = entryShape(entry.externalFileAttributes, isDirectory);
-      if (shape.kind !== 'directory' && entry.compressionMethod !== ZIP_METHOD_STORED && entry.compressionMethod !== ZIP_METHOD_DEFLATED) {
-        throw new HostileArchive('unsupported-compression', `input artifact ${artifact}: refused entry ${quoteName(name)}: compression method ${entry.compressionMethod} is not supported (only stored and deflate)`);
-      }
-      if (segments.length === 0) {
-        if (shape.kind === 'directory') continue; // "./": the directory itself
-        throw new HostileArchive('empty-name', `input artifact ${artifact}: refused entry ${quoteName(name)}: it names no file`);
-      }
-      const path = segments.join('/');
-      const { missingParents, repeatsDirectory } = tree.admit(artifact, name, segments, shape.kind);
-      for (const parent of missingParents) {
-        await mkdir(join(root, parent), { mode: 0o755 });
-        tree.record(parent, 'directory');
-      }
-      const mtime = validDate(entry.getLastModDate());
-      const absolute = join(root, ...segments);
-
-      if (shape.kind === 'directory') {
-        if (!repeatsDirectory) {
-          await mkdir(absolute, { mode: 0o700 });
-          tree.record(path, 'directory');
-        }
-        directories.push({ path: absolute, mode: shape.mode, mtime });
-        continue;
-      }
-      if (shape.kind === 'symlink') {
-        const target = await readSymlinkTarget(zip, entry, budget, name, artifact, signal);
-        checkSymlink(artifact, name, segments, target, tree.links);
-        await symlink(target, absolute);
-        tree.record(path, 'symlink', target);
-        if (mtime) await lutimes(absolute, mtime, mtime);
-        files += 1;
-        continue;
-      }
-      await writeFileEntry(zip, entry, budget, absolute, shape, mtime, name, artifact, signal);
-      tree.record(path, 'file');
-      files += 1;
-    }
-  } finally {
-    zip.close();
+    const match = /^Umask:\s+([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return match ? Number.parseInt(match[1] as string, 8) : undefined;
+  } catch {
+    return undefined;
   }
+}
 
-  // A symlink that stays inside on its own can still leave through a symlink extracted after it.
-  for (const [path, target] of tree.links) checkSymlink(artifact, path, path.split('/'), target, tree.links);
+async function extractInto(source: ZipSource, root: string, options: ExtractOptions): Promise<ExtractResult> {
+  const { artifact, limits, signal } = options;
+  const { plan, window, budget } = await readPlan(source, artifact, limits, signal);
+  signal.throwIfAborted();
+
+  for (const directory of plan.directories) await mkdir(join(root, directory.path), { mode: directory.fromEntry ? 0o700 : 0o755 });
+
+  const writer = new FileWriter(umaskOf());
+  const links = new Map<string, string>();
+  const symlinks: Array<{ readonly entry: PlannedSymlink; readonly target: string }> = [];
+  // The first failure stops every stream (and its request) at once, not at its next chunk.
+  const stop = new AbortController();
+  const streams = AbortSignal.any([signal, stop.signal]);
+  const segments = planSegments(plan.entries, source.streams?.count ?? 1, source.streams?.minBytes ?? Number.MAX_SAFE_INTEGER);
+  await Promise.allSettled(
+    segments.map(async (segment) => {
+      try {
+        await extractSegment(segment, { source, window, root, artifact, budget, writer, signal: streams }, (entry, target) => {
+          links.set(entry.path, target);
+          symlinks.push({ entry, target });
+        });
+      } catch (error) {
+        writer.fail(error);
+        stop.abort(error);
+      }
+    }),
+  );
+  await writer.settle();
+  writer.throwIfFailed();
+
+  // Symlinks last, once every target is known: one that stays inside on its own can still leave
+  // through another. None exists while files are written, so no write can pass through one.
+  for (const { entry, target } of symlinks) checkSymlink(artifact, entry.entry.name, entry.segments, target, links);
+  for (const { entry, target } of symlinks) {
+    const absolute = join(root, entry.path);
+    await symlink(target, absolute);
+    if (entry.mtime) await lutimes(absolute, entry.mtime, entry.mtime);
+  }
 
   // Directory modes and times last: adding entries changes a directory's mtime, and a read-only
   // mode would have stopped us filling it. Deepest first, so a parent's time is set after its child.
-  directories.sort((a, b) => b.path.length - a.path.length);
+  const directories = plan.directories.filter((directory) => directory.fromEntry).sort((a, b) => b.path.length - a.path.length);
   for (const directory of directories) {
-    const stats: Stats = await lstat(directory.path);
+    const absolute = join(root, directory.path);
+    const stats: Stats = await lstat(absolute);
     if (!stats.isDirectory()) continue;
-    await chmod(directory.path, directory.mode);
-    if (directory.mtime) await utimes(directory.path, directory.mtime, directory.mtime);
+    await chmod(absolute, directory.mode);
+    if (directory.mtime) await utimes(absolute, directory.mtime, directory.mtime);
   }
-  return { files, bytes: budget.totalBytes };
+  return { files: plan.entries.length, bytes: budget.totalBytes };
 }
 
-function validDate(date: Date): Date | undefined {
-  return Number.isFinite(date.getTime()) ? date : undefined;
-}
-
-/** Raw bytes → counter → (inflate) → budget and CRC → sink. Memory stays at a few stream buffers. */
-async function streamEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, budget: ExtractionBudget, sink: Writable, name: string, artifact: string, signal: AbortSignal): Promise<void> {
-  const raw: Readable = await zip.openReadStreamPromise(entry, { decodeFileData: false });
-  const countIn = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      budget.consumed(chunk.length);
-      callback(null, chunk);
-    },
-  });
-  let crc = 0;
-  const countOut = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      try {
-        budget.produced(chunk.length);
-        if (crc32) crc = crc32(chunk, crc);
-        callback(null, chunk);
-      } catch (error) {
-        callback(error as Error);
-      }
-    },
-  });
-  const stages = entry.compressionMethod === ZIP_METHOD_DEFLATED ? [raw, countIn, zlib.createInflateRaw(), countOut, sink] : [raw, countIn, countOut, sink];
-  await pipeline(stages, { signal });
-  budget.endEntry();
-  if (crc32 && crc >>> 0 !== entry.crc32 >>> 0) {
-    throw new HostileArchive('corrupt', `input artifact ${artifact}: refused entry ${quoteName(name)}: its CRC-32 does not match its data (the archive is corrupt)`);
+/** The end records and central directory, from the tail (and more of the end if they need it),
+ *  checked and planned before any entry data is read. */
+async function readPlan(source: ZipSource, artifact: string, limits: ExtractLimits, signal: AbortSignal): Promise<{ plan: ExtractionPlan; window: ArchiveWindow; budget: ExtractionBudget }> {
+  let window = source.tail;
+  if (window.start === 0) refuseIfNotZip(window.bytes, artifact);
+  let records = readEndRecords(window, source.size, artifact);
+  if ('needFrom' in records) {
+    if (window.start - records.needFrom > MAX_DIRECTORY_BYTES) throw corrupt(artifact, `its ZIP64 end record at offset ${records.needFrom} is far from its end`);
+    window = await extendWindow(source, window, records.needFrom, signal);
+    records = readEndRecords(window, source.size, artifact);
   }
+  if ('missing' in records) {
+    refuseIfNotZip(window.start === 0 ? window.bytes : await readWindow(source, window, 0, Math.min(4, source.size), signal), artifact);
+    throw corrupt(artifact, 'it has no end of central directory record (is it truncated?)');
+  }
+  if (!('found' in records)) throw corrupt(artifact, 'its ZIP64 end record is not where its locator says');
+  const end = records.found;
+  const budget = new ExtractionBudget(artifact, limits, source.size);
+  budget.checkEntryCount(end.entryCount);
+  if (end.directorySize > MAX_DIRECTORY_BYTES) {
+    throw new HostileArchive('too-many-entries', `input artifact ${artifact}: refused: its central directory is ${end.directorySize} bytes, more than cpsync reads (${MAX_DIRECTORY_BYTES})`);
+  }
+  window = await extendWindow(source, window, end.directoryOffset, signal);
+  const plan = planExtraction(artifact, readCentralDirectory(window, end, artifact), end.directoryOffset, budget);
+  return { plan, window, budget };
 }
 
-async function writeFileEntry(
-  zip: yauzl.ZipFile,
-  entry: yauzl.Entry,
-  budget: ExtractionBudget,
-  absolute: string,
-  shape: EntryShape,
-  mtime: Date | undefined,
-  name: string,
-  artifact: string,
-  signal: AbortSignal,
-): Promise<void> {
-  // O_EXCL | O_NOFOLLOW: never reuse or follow anything already at the path, whatever the checks said.
-  const handle = await open(absolute, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+interface SegmentContext {
+  readonly source: ZipSource;
+  readonly window: ArchiveWindow;
+  readonly root: string;
+  readonly artifact: string;
+  readonly budget: ExtractionBudget;
+  readonly writer: FileWriter;
+  readonly signal: AbortSignal;
+}
+
+/** Streams one stretch of the archive front to back, writing its files and collecting its symlinks. */
+async function extractSegment(segment: Segment, context: SegmentContext, onSymlink: (entry: PlannedSymlink, target: string) => void): Promise<void> {
+  const { source, window, root, artifact, budget, writer, signal } = context;
+  const cursor = new ByteCursor(archiveBytes(source, window, segment.start, segment.end, signal), segment.start, artifact, signal);
   try {
-    await streamEntry(zip, entry, budget, writerFor(handle), name, artifact, signal);
-    await handle.chmod(shape.mode);
-    if (mtime) await handle.utimes(mtime, mtime);
+    // The first bytes say whether this is a ZIP at all (a valid-looking tail on something else).
+    const first = segment.entries[0]?.entry.localHeaderOffset ?? 0;
+    if (segment.start === 0 && first >= 4) refuseIfNotZip(await cursor.read(4), artifact);
+    for (const planned of segment.entries) {
+      signal.throwIfAborted();
+      writer.throwIfFailed();
+      await cursor.skipTo(planned.entry.localHeaderOffset);
+      const header = await cursor.read(LOCAL_HEADER_SIZE);
+      if (planned.entry.localHeaderOffset === 0) refuseIfNotZip(header, artifact);
+      const { variableLength } = readLocalHeader(header, planned.entry.localHeaderOffset, planned.entry.name, artifact);
+      await cursor.skip(variableLength);
+      const dataEnd = cursor.position + planned.entry.compressedSize;
+      if (dataEnd > planned.limit) {
+        throw new HostileArchive(
+          'overlapping-entries',
+          `input artifact ${artifact}: refused entry ${quoteName(planned.entry.name)}: its data (to offset ${dataEnd}) runs into the next entry or the central directory at offset ${planned.limit}`,
+        );
+      }
+      const meter = budget.meter(planned.entry.name, planned.entry.uncompressedSize);
+      if (planned.kind === 'symlink') {
+        onSymlink(planned, (await readSmallEntry(cursor, planned, meter, artifact)).toString('utf8'));
+        continue;
+      }
+      if (writer.needsRoom(true)) await writer.room(true);
+      await writeFileEntry(cursor, planned, meter, writer.create(join(root, planned.path), planned.mode, planned.mtime), artifact, signal);
+    }
   } finally {
-    await handle.close();
+    await cursor.close();
   }
 }
 
-/** A Writable over a FileHandle that leaves the handle open: fs.WriteStream closes its fd when it is
- *  destroyed (even with autoClose: false), and the handle must outlive the data for chmod/utimes. */
-function writerFor(handle: FileHandle): Writable {
-  return new Writable({
-    highWaterMark: 256 * 1024,
-    write(chunk: Buffer, _encoding, callback) {
-      void (async () => {
-        for (let offset = 0; offset < chunk.length; ) offset += (await handle.write(chunk, offset, chunk.length - offset)).bytesWritten;
-      })().then(() => callback(), callback);
-    },
-  });
+function refuseIfNotZip(head: Buffer, artifact: string): void {
+  const format = detectArchiveFormat(head.subarray(0, 4));
+  if (format !== 'zip' && format !== 'empty-zip') throw new HostileArchive('not-zip', notZipMessage(artifact, format));
 }
 
-async function readSymlinkTarget(zip: yauzl.ZipFile, entry: yauzl.Entry, budget: ExtractionBudget, name: string, artifact: string, signal: AbortSignal): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const collect = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      size += chunk.length;
-      if (size > MAX_SYMLINK_TARGET_BYTES) {
-        return callback(new HostileArchive('symlink-target', `input artifact ${artifact}: refused entry ${quoteName(name)}: its symlink target is longer than ${MAX_SYMLINK_TARGET_BYTES} bytes`));
+function checkCrc(planned: PlannedEntry, crc: number, artifact: string): void {
+  if (crc >>> 0 !== planned.entry.crc32 >>> 0) {
+    throw new HostileArchive('corrupt', `input artifact ${artifact}: refused entry ${quoteName(planned.entry.name)}: its CRC-32 does not match its data (the archive is corrupt)`);
+  }
+}
+
+/** A deflated entry small enough to inflate in one call, or a symlink's target, into memory. */
+async function readSmallEntry(cursor: ByteCursor, planned: PlannedEntry, meter: EntryMeter, artifact: string): Promise<Buffer> {
+  const { compressedSize, uncompressedSize, method } = planned.entry;
+  if (planned.kind === 'symlink' && compressedSize > 2 * MAX_SYMLINK_TARGET_BYTES) {
+    throw new HostileArchive('symlink-target', `input artifact ${artifact}: refused entry ${quoteName(planned.entry.name)}: its symlink target takes ${compressedSize} bytes, more than a target of ${MAX_SYMLINK_TARGET_BYTES} bytes needs`);
+  }
+  const raw = await cursor.read(compressedSize);
+  meter.consumed(raw.length);
+  let data = raw;
+  if (method !== ZIP_METHOD_STORED) {
+    try {
+      // One byte over the declared size is enough to show the entry lies, and bounds the memory.
+      data = zlib.inflateRawSync(raw, { maxOutputLength: uncompressedSize + 1, chunkSize: Math.max(64, uncompressedSize + 1) });
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') meter.produced(uncompressedSize + 1);
+      throw error;
+    }
+  }
+  meter.produced(data.length);
+  meter.end();
+  checkCrc(planned, crc32(data), artifact);
+  return data;
+}
+
+async function writeFileEntry(cursor: ByteCursor, planned: PlannedFile, meter: EntryMeter, out: OutputFile, artifact: string, signal: AbortSignal): Promise<void> {
+  const { compressedSize, uncompressedSize, method } = planned.entry;
+  let crc = 0;
+  const accept = async (chunk: Buffer): Promise<void> => {
+    meter.produced(chunk.length);
+    crc = crc32(chunk, crc);
+    await out.write(chunk);
+  };
+  if (method === ZIP_METHOD_STORED) {
+    for (let remaining = compressedSize; remaining > 0; ) {
+      const chunk = await cursor.take(remaining);
+      remaining -= chunk.length;
+      meter.consumed(chunk.length);
+      await accept(chunk);
+    }
+    meter.end();
+    checkCrc(planned, crc, artifact);
+  } else if (compressedSize <= ONE_SHOT_COMPRESSED && uncompressedSize <= ONE_SHOT_UNCOMPRESSED) {
+    await out.write(await readSmallEntry(cursor, planned, meter, artifact));
+  } else {
+    await pipeline(
+      async function* compressed() {
+        for (let remaining = compressedSize; remaining > 0; ) {
+          const chunk = await cursor.take(remaining);
+          remaining -= chunk.length;
+          meter.consumed(chunk.length);
+          yield chunk;
+        }
+      },
+      zlib.createInflateRaw({ chunkSize: INFLATE_CHUNK }),
+      async (inflated: AsyncIterable<Buffer>) => {
+        for await (const chunk of inflated) await accept(chunk);
+      },
+      { signal },
+    );
+    meter.end();
+    checkCrc(planned, crc, artifact);
+  }
+  out.end();
+}
+
+/** Reads an async stream of chunks by position, copying only when a read spans chunks. */
+class ByteCursor {
+  readonly #iterator: AsyncIterator<Buffer>;
+  #chunk: Buffer = Buffer.alloc(0);
+  #offset = 0;
+  #waiting = false;
+  /** Archive offset of the next byte. */
+  position = 0;
+
+  constructor(
+    chunks: AsyncIterable<Buffer>,
+    start: number,
+    readonly artifact: string,
+    readonly signal: AbortSignal,
+  ) {
+    this.#iterator = chunks[Symbol.asyncIterator]();
+    this.position = start;
+  }
+
+  async #fill(): Promise<void> {
+    while (this.#offset === this.#chunk.length) {
+      this.#waiting = true;
+      const next = await this.#nextOrAbort();
+      this.#waiting = false;
+      if (next.done) throw corrupt(this.artifact, `it ends at offset ${this.position}, before the entries its central directory lists`);
+      this.#chunk = next.value;
+      this.#offset = 0;
+    }
+  }
+
+  /** The source's next chunk, unless the signal fires first: a source that stops answering must
+   *  not outlive the signal. (A listener per call, not Promise.race with one long-lived promise,
+   *  which would keep every chunk reachable until the end.) */
+  #nextOrAbort(): Promise<IteratorResult<Buffer>> {
+    const { signal } = this;
+    signal.throwIfAborted();
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#iterator.next().then(
+        (next) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(next);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** The next 1 to `max` bytes, without copying. */
+  async take(max: number): Promise<Buffer> {
+    await this.#fill();
+    const length = Math.min(max, this.#chunk.length - this.#offset);
+    const bytes = this.#chunk.subarray(this.#offset, this.#offset + length);
+    this.#offset += length;
+    this.position += length;
+    return bytes;
+  }
+
+  /** Exactly `length` bytes. */
+  async read(length: number): Promise<Buffer> {
+    if (length === 0) return Buffer.alloc(0);
+    const first = await this.take(length);
+    if (first.length === length) return first;
+    const bytes = Buffer.allocUnsafe(length);
+    first.copy(bytes);
+    for (let done = first.length; done < length; ) {
+      const more = await this.take(length - done);
+      more.copy(bytes, done);
+      done += more.length;
+    }
+    return bytes;
+  }
+
+  async skip(length: number): Promise<void> {
+    for (let remaining = length; remaining > 0; ) remaining -= (await this.take(remaining)).length;
+  }
+
+  async skipTo(offset: number): Promise<void> {
+    if (offset < this.position) throw new Error(`cannot go back from offset ${this.position} to ${offset}`);
+    await this.skip(offset - this.position);
+  }
+
+  /** Lets the source release what it holds (an HTTP body, a read in flight). */
+  async close(): Promise<void> {
+    const closing = this.#iterator.return?.();
+    // A source still busy with a next() that was given up on (aborted) closes when that ends.
+    if (this.#waiting) void closing?.catch(() => undefined);
+    else await closing;
+  }
+}
+
+/**
+ * Writes several files at once on the libuv pool while the caller goes on parsing. Each file's
+ * operations run in order (open, writes, times, close); the caller only waits when too many bytes
+ * or files are pending. The first failure stops every file; `settle` waits until all are closed.
+ */
+class FileWriter {
+  #queuedBytes = 0;
+  #failure: { readonly error: unknown } | undefined;
+  readonly #files = new Map<OutputFile, Promise<void>>();
+  #waiters: Array<() => void> = [];
+
+  constructor(readonly umask: number | undefined) {}
+
+  fail(error: unknown): void {
+    this.#failure ??= { error };
+    for (const file of this.#files.keys()) file.wake();
+    this.#wake();
+  }
+
+  throwIfFailed(): void {
+    if (this.#failure) throw this.#failure.error;
+  }
+
+  create(path: string, mode: number, mtime: Date | undefined): OutputFile {
+    const file = new OutputFile(this, path, mode, mtime);
+    const running = file
+      .run()
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => {
+        this.#files.delete(file);
+        this.#wake();
+      });
+    this.#files.set(file, running);
+    return file;
+  }
+
+  queued(bytes: number): void {
+    this.#queuedBytes += bytes;
+  }
+
+  written(bytes: number): void {
+    this.#queuedBytes -= bytes;
+    this.#wake();
+  }
+
+  /** Too many bytes waiting to be written, or (`newFile`) too many files open for another. */
+  needsRoom(newFile = false): boolean {
+    return this.#failure !== undefined || this.#queuedBytes > MAX_QUEUED_BYTES || (newFile && this.#files.size >= MAX_OPEN_FILES);
+  }
+
+  /** Resolves once there is room for more; throws the first failure. */
+  async room(newFile = false): Promise<void> {
+    while (this.needsRoom(newFile)) {
+      this.throwIfFailed();
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  async settle(): Promise<void> {
+    while (this.#files.size > 0) await Promise.allSettled([...this.#files.values()]);
+  }
+}
+
+class OutputFile {
+  #batch: Buffer[] = [];
+  #batchBytes = 0;
+  readonly #batches: Buffer[][] = [];
+  #ended = false;
+  #wake: (() => void) | undefined;
+
+  constructor(
+    readonly writer: FileWriter,
+    readonly path: string,
+    readonly mode: number,
+    readonly mtime: Date | undefined,
+  ) {}
+
+  /** Takes a chunk (kept, not copied); waits only when the writer is full. */
+  write(chunk: Buffer): Promise<void> | undefined {
+    if (chunk.length === 0) return undefined;
+    this.#batch.push(chunk);
+    this.#batchBytes += chunk.length;
+    this.writer.queued(chunk.length);
+    if (this.#batchBytes >= WRITE_BATCH) this.#flush();
+    if (!this.writer.needsRoom()) return undefined;
+    this.#flush(); // what is held here must be able to drain while the caller waits
+    return this.writer.room();
+  }
+
+  end(): void {
+    this.#flush();
+    this.#ended = true;
+    this.wake();
+  }
+
+  #flush(): void {
+    if (this.#batch.length === 0) return;
+    this.#batches.push(this.#batch);
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.wake();
+  }
+
+  wake(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  async run(): Promise<void> {
+    const { writer } = this;
+    // O_EXCL | O_NOFOLLOW: never reuse or follow anything already at the path, whatever the checks said.
+    const handle = await open(this.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, this.mode);
+    try {
+      for (;;) {
+        writer.throwIfFailed();
+        const batch = this.#batches.shift();
+        if (batch) {
+          writer.written(await writeAll(handle, batch));
+          continue;
+        }
+        if (this.#ended) break;
+        await new Promise<void>((resolve) => (this.#wake = resolve));
       }
-      chunks.push(chunk);
-      callback();
-    },
-  });
-  await streamEntry(zip, entry, budget, collect, name, artifact, signal);
-  return Buffer.concat(chunks).toString('utf8');
+      // The mode was given to open(); only a umask that took bits from it needs a chmod.
+      if (writer.umask === undefined || (this.mode & writer.umask) !== 0) await handle.chmod(this.mode);
+      if (this.mtime) await handle.utimes(this.mtime, this.mtime);
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<number> {
+  let total = 0;
+  for (const buffer of buffers) total += buffer.length;
+  let pending = buffers;
+  for (let written = 0; written < total; ) {
+    const { bytesWritten } = pending.length === 1 ? await handle.write(pending[0] as Buffer) : await handle.writev(pending);
+    written += bytesWritten;
+    if (written < total) pending = dropBytes(pending, bytesWritten);
+  }
+  return total;
+}
+
+/** The buffers left after a short write of `count` bytes. */
+function dropBytes(buffers: Buffer[], count: number): Buffer[] {
+  const rest: Buffer[] = [];
+  let skip = count;
+  for (const buffer of buffers) {
+    if (skip >= buffer.length) {
+      skip -= buffer.length;
+      continue;
+    }
+    rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
+    skip = 0;
+  }
+  return rest;
 }

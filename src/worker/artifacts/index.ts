@@ -4,5 +4,5 @@ export { createArtifactTransfer, MIN_PART_SIZE, type ArtifactTransferOptions } f
 export { kmsKeyFor } from './sse.js';
 export { classifyTransferError, ExpiredCredentials, isExpiredCredentials, type TransferSite } from './transfer-errors.js';
 export { HostileArchive, HOSTILE_RULES, type HostileRule } from './archive-rules.js';
-export { extractZip, type ExtractOptions, type ExtractResult } from './extract.js';
+export { extractArchive, extractZip, type ExtractOptions, type ExtractResult, type ZipSource } from './extract.js';
 export { FIXED_MTIME, listTree, zipDirectory, type TreeEntry, type ZipStream } from './zip.js';

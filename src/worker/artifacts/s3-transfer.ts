@@ -1,21 +1,19 @@
 // The ArtifactTransfer over the real S3 SDK, with the job's temporary credentials in the bucket's
 // Region (SigV4, which SSE-KMS objects require). Clients come from a small pool keyed by the
 // credentials, so a job's download and upload (and jobs sharing credentials) reuse one client,
-// its signing key and its connections. Downloads stream to a staging file; a small output is
-// zipped in memory and sent with one PutObject, a large one streams from the zipper into a
-// multipart upload through a few reused part buffers. Memory stays flat either way.
+// its signing key and its connections. Downloads are extracted as they stream in (ranged-zip.ts:
+// the tail first, then the body in file order, no staging file); a small output is zipped in
+// memory and sent with one PutObject, a large one streams from the zipper into a multipart upload
+// through a few reused part buffers. Memory stays flat either way.
 
-import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, open, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import type { CompletedPart, PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import type { ArtifactTransfer, ExtractLimits, TransferTarget } from '../types.js';
 import { JobFailure } from '../types.js';
-import { detectArchiveFormat, HostileArchive, notZipMessage } from './archive-rules.js';
-import { extractZip } from './extract.js';
+import { extractArchive } from './extract.js';
+import { openS3Zip, type RangedGet } from './ranged-zip.js';
 import { classifyTransferError, type TransferSite } from './transfer-errors.js';
 import { zipDirectory, type ZipStream } from './zip.js';
 
@@ -32,6 +30,10 @@ export interface ArtifactTransferOptions {
   readonly queueSize?: number;
   /** SDK attempts per request (throttling and 5xx are retried with backoff). */
   readonly maxAttempts?: number;
+  /** Ranged GETs in flight at once for a large input artifact, each for a stretch of at least
+   *  64 MiB (default 1: against a local endpoint on two cores a second stream only added CPU; far
+   *  from S3, where one connection carries less than extraction consumes, 2–4 help). */
+  readonly downloadStreams?: number;
   /** How long a client nobody uses is kept for the next transfer with the same credentials. */
   readonly clientIdleMs?: number;
 }
@@ -141,17 +143,6 @@ function siteOf(target: TransferTarget, direction: TransferSite['direction']): T
   return { direction, artifact: target.location.name, bucket: target.location.bucketName, key: target.location.objectKey };
 }
 
-async function readHead(path: string): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    const head = Buffer.alloc(4);
-    const { bytesRead } = await handle.read(head, 0, 4, 0);
-    return head.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
-
 /** The transfer, plus how many clients its pool holds (for tests). */
 export interface PooledArtifactTransfer extends ArtifactTransfer {
   clientCount(): number;
@@ -160,15 +151,14 @@ export interface PooledArtifactTransfer extends ArtifactTransfer {
 export function createArtifactTransfer(options: ArtifactTransferOptions = {}): PooledArtifactTransfer {
   const partSize = Math.max(options.partSize ?? 8 * MIB, MIN_PART_SIZE);
   const queueSize = Math.max(options.queueSize ?? 2, 1);
-  const clients = new ClientPool(options.maxAttempts ?? 3, options.clientIdleMs ?? CLIENT_IDLE_MS);
+  const maxAttempts = options.maxAttempts ?? 3;
+  const downloadStreams = Math.max(options.downloadStreams ?? 1, 1);
+  const clients = new ClientPool(maxAttempts, options.clientIdleMs ?? CLIENT_IDLE_MS);
 
   async function downloadAndExtract(target: TransferTarget, directory: string, limits: ExtractLimits, signal: AbortSignal) {
-    const { name, bucketName, objectKey } = target.location;
-    // A ZIP's central directory is at its end, so extraction needs random access: the object is
-    // streamed to a staging file first (beside the directory, inside the workspace, removed after).
-    // Piping S3 straight into a streaming unzipper would have to trust local headers, which is how
-    // zip-slip and size lies get past readers that never see the central directory.
-    const staging = join(dirname(directory), `.${basename(directory)}.${randomUUID()}.zip.part`);
+    // Extraction reads the object's tail (central directory) first and then its body in file order,
+    // checking every entry against the central directory: a plain streaming unzipper would have to
+    // trust local headers, which is how zip-slip and size lies get past readers.
     try {
       await mkdir(directory, { recursive: true });
     } catch (error) {
@@ -177,34 +167,17 @@ export function createArtifactTransfer(options: ArtifactTransferOptions = {}): P
     const lease = await clients.acquire(target);
     const client = lease.client;
     try {
-      try {
-        signal.throwIfAborted();
-        const [{ GetObjectCommand }] = await loadSdk();
-        const response = await client.send(new GetObjectCommand({ Bucket: bucketName, Key: objectKey }), { abortSignal: signal });
-        let received = 0;
-        const count = new Transform({
-          transform(chunk: Buffer, _encoding, callback) {
-            received += chunk.length;
-            callback(null, chunk);
-          },
-        });
-        await pipeline(response.Body as Readable, count, createWriteStream(staging, { flags: 'wx', mode: 0o600 }), { signal });
-        if (response.ContentLength !== undefined && received !== response.ContentLength) {
-          throw new JobFailure('SystemUnavailable', `could not download input artifact ${name} from s3://${bucketName}/${objectKey}: the download ended after ${received} of ${response.ContentLength} bytes`);
-        }
-      } catch (error) {
-        throw classifyTransferError(signal.aborted ? Object.assign(new Error('aborted'), { name: 'AbortError' }) : error, siteOf(target, 'download'));
-      }
-      const format = detectArchiveFormat(await readHead(staging));
-      if (format !== 'zip' && format !== 'empty-zip') throw new HostileArchive('not-zip', notZipMessage(name, format));
-      try {
-        return await extractZip(staging, directory, { artifact: name, limits, signal });
-      } catch (error) {
-        throw classifyTransferError(error, siteOf(target, 'extract'));
-      }
+      const [{ GetObjectCommand }] = await loadSdk();
+      const { bucketName: Bucket, objectKey: Key } = target.location;
+      const get: RangedGet = (Range, IfMatch, abortSignal) => client.send(new GetObjectCommand({ Bucket, Key, Range, ...(IfMatch ? { IfMatch } : {}) }), { abortSignal });
+      const source = await openS3Zip({ get, site: siteOf(target, 'download'), signal, resumes: maxAttempts - 1, streams: { count: downloadStreams } });
+      return await extractArchive(source, directory, { artifact: target.location.name, limits, signal });
+    } catch (error) {
+      // Download failures are already JobFailures naming the object; what is left is the workspace's.
+      if (error instanceof JobFailure) throw error;
+      throw classifyTransferError(signal.aborted ? Object.assign(new Error('aborted'), { name: 'AbortError' }) : error, siteOf(target, signal.aborted ? 'download' : 'extract'));
     } finally {
       lease.release();
-      await rm(staging, { force: true });
     }
   }
 
