@@ -10,16 +10,11 @@
 //   outlives its job;
 // - output is streamed to the job's logger a line at a time with secrets redacted, and only a
 //   bounded tail is kept for the result.
-//
-// Tools start with node:child_process directly. execa added ~3 ms of CPU per tool on top of the
-// spawn itself (option normalisation, its stream and promise plumbing) and bought nothing here:
-// no shell, no buffering, no cleanup hooks (a detached tool is not killed on the worker's exit by
-// execa either), and the process group, timeouts and output are handled below.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { execa } from 'execa';
 import type { ExecFn, ExecOptions, ExecResult, JobIdentity, PluginLogger } from '../plugin.js';
 import { CpsyncError } from '../util/errors.js';
 import { createLineSplitter, createRedactor, type Redactor } from './redact.js';
@@ -192,22 +187,19 @@ export function createExec(options: CreateExecOptions): ExecFn {
     }
 
     options.log?.debug(`running ${redactor.redact(JSON.stringify(argv))}`, { cwd: relative(options.workspace, cwd) || '.' });
-    const subprocess = spawn(program, argv.slice(1), {
+    const subprocess = execa(program, argv.slice(1), {
       cwd,
-      // Exactly this environment: nothing else of the worker's is inherited.
       env,
+      extendEnv: false,
       shell: false,
       // Its own process group (setsid), so the whole tree can be signalled as one.
       detached: true,
+      reject: false,
+      buffer: false,
+      stripFinalNewline: false,
       windowsHide: true,
-      stdio: [execOptions.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      ...(execOptions.input === undefined ? { stdin: 'ignore' as const } : { input: execOptions.input }),
     });
-    const ended = settle(subprocess);
-    if (execOptions.input !== undefined && subprocess.stdin) {
-      // A tool that exits without reading its input closes the pipe: that is not an error here.
-      subprocess.stdin.on('error', () => undefined);
-      subprocess.stdin.end(execOptions.input);
-    }
 
     const onLine = (stream: 'stdout' | 'stderr') => (line: string) => {
       tail.push(line);
@@ -250,7 +242,7 @@ export function createExec(options: CreateExecOptions): ExecFn {
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
     try {
-      const result = await ended;
+      const result = await subprocess;
       stdout.end();
       stderr.end();
       if (pid !== undefined && signalGroup(pid, 0)) {
@@ -265,7 +257,9 @@ export function createExec(options: CreateExecOptions): ExecFn {
           while (signalGroup(pid, 0) && performance.now() < killed) await sleep(25);
         }
       }
-      if (pid === undefined || result.spawnError) throw spawnFailure(program, result.spawnError ?? {});
+      if (pid === undefined || (result.failed && result.exitCode === undefined && result.signal === undefined && !timedOut && !cancelled)) {
+        throw spawnFailure(program, result);
+      }
       return {
         exitCode: result.exitCode,
         signal: result.signal,
@@ -282,33 +276,9 @@ export function createExec(options: CreateExecOptions): ExecFn {
   };
 }
 
-interface Ended {
-  readonly exitCode: number | undefined;
-  readonly signal: NodeJS.Signals | undefined;
-  /** The tool could not be started (not found, not executable...). */
-  readonly spawnError?: NodeJS.ErrnoException;
-}
-
-/** Resolves once the tool has exited and its output pipes have closed, or it could not start. */
-function settle(subprocess: ChildProcess): Promise<Ended> {
-  return new Promise((resolve) => {
-    let spawnError: NodeJS.ErrnoException | undefined;
-    subprocess.on('error', (error: NodeJS.ErrnoException) => {
-      // Only a failed start ends the call here; anything later still ends with 'close'.
-      if (subprocess.pid === undefined) {
-        spawnError = error;
-        resolve({ exitCode: undefined, signal: undefined, spawnError });
-      }
-    });
-    subprocess.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
-      resolve({ exitCode: code ?? undefined, signal: signal ?? undefined, ...(spawnError ? { spawnError } : {}) });
-    });
-  });
-}
-
-function spawnFailure(program: string, error: { code?: string; message?: string }): JobFailure {
+function spawnFailure(program: string, result: { code?: string; originalMessage?: string }): JobFailure {
   const name = JSON.stringify(program);
-  if (error.code === 'ENOENT') return new JobFailure('ConfigurationError', `cannot run ${name}: not found${program.includes('/') ? '' : ' on PATH'}`);
-  if (error.code === 'EACCES') return new JobFailure('ConfigurationError', `cannot run ${name}: permission denied (is it executable?)`);
-  return new JobFailure('JobFailed', `cannot run ${name}: ${(error.message ?? 'unknown error').split('\n')[0]}`);
+  if (result.code === 'ENOENT') return new JobFailure('ConfigurationError', `cannot run ${name}: not found${program.includes('/') ? '' : ' on PATH'}`);
+  if (result.code === 'EACCES') return new JobFailure('ConfigurationError', `cannot run ${name}: permission denied (is it executable?)`);
+  return new JobFailure('JobFailed', `cannot run ${name}: ${(result.originalMessage ?? 'unknown error').split('\n')[0]}`);
 }
