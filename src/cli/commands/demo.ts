@@ -193,6 +193,11 @@ async function follow(
   const seen = new Map<string, string>();
   const deadline = Date.now() + DEADLINE_MS;
   while (Date.now() < deadline) {
+    // The execution's status first, then the actions': once it has ended, the state read after it
+    // shows every action's last status (read the other way round, an action that failed in between
+    // would never be printed).
+    const execution = await codepipeline.send(new sdk.GetPipelineExecutionCommand({ pipelineName: PIPELINE, pipelineExecutionId: executionId }));
+    const status = execution.pipelineExecution?.status ?? 'Unknown';
     const state = await codepipeline.send(new sdk.GetPipelineStateCommand({ name: PIPELINE }));
     for (const stage of state.stageStates ?? []) {
       if (stage.latestExecution?.pipelineExecutionId !== executionId) continue;
@@ -206,8 +211,6 @@ async function follow(
         say(`   [${formatDuration(Date.now() - started).padStart(5)}] ${key}: ${line}`);
       }
     }
-    const execution = await codepipeline.send(new sdk.GetPipelineExecutionCommand({ pipelineName: PIPELINE, pipelineExecutionId: executionId }));
-    const status = execution.pipelineExecution?.status ?? 'Unknown';
     if (status !== 'InProgress' && status !== 'Stopping') return { status };
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
