@@ -14,26 +14,15 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Job } from '@aws-sdk/client-codepipeline';
 import { createArtifactTransfer, kmsKeyFor, zipDirectory } from '../../src/worker/artifacts/index.js';
-import { DEFAULT_EXTRACT_LIMITS, type TransferTarget } from '../../src/worker/types.js';
+import { DEFAULT_EXTRACT_LIMITS } from '../../src/worker/types.js';
 import { startTestEndpoint, type TestEndpoint } from '../helpers/endpoint.js';
 import { createPipeline, pollAndAcknowledge, seedWorld, SOURCE_BUCKET, SOURCE_KEY, threeStagePipeline } from '../helpers/pipeline-world.js';
 import { generatedMd5, generatedStream, md5OfBody } from '../helpers/s3-fixtures.js';
+import { transferTarget } from '../helpers/transfers.js';
 
 const MIB = 1024 * 1024;
 const SIZE = 200 * MIB;
 const never = new AbortController().signal;
-
-function targetFor(world: TestEndpoint, job: Job, which: 'input' | 'output'): TransferTarget {
-  const artifact = (which === 'input' ? job.data?.inputArtifacts : job.data?.outputArtifacts)?.[0];
-  const location = artifact!.location!.s3Location!;
-  const credentials = job.data!.artifactCredentials!;
-  return {
-    location: { name: artifact!.name!, bucketName: location.bucketName!, objectKey: location.objectKey! },
-    credentials: { accessKeyId: credentials.accessKeyId!, secretAccessKey: credentials.secretAccessKey!, sessionToken: credentials.sessionToken! },
-    region: world.endpoint.region,
-    endpoint: world.endpoint.url,
-  };
-}
 
 /** Runs `work` while sampling RSS; returns the peak growth over the RSS at the start. */
 async function rssGrowth(work: () => Promise<unknown>): Promise<{ growth: number; ms: number }> {
@@ -85,11 +74,11 @@ describe('artifacts: a ~200 MiB artifact moves with flat memory', () => {
   it('extracts and re-zips it; RSS grows far less than the artifact; the output zip is byte-identical to the input', async (t) => {
     const transfer = createArtifactTransfer();
     const folder = join(root, 'ws/inputs/SourceOut');
-    const download = await rssGrowth(() => transfer.downloadAndExtract(targetFor(world, job, 'input'), folder, DEFAULT_EXTRACT_LIMITS, never));
+    const download = await rssGrowth(() => transfer.downloadAndExtract(transferTarget(world, job, 'input'), folder, DEFAULT_EXTRACT_LIMITS, never));
     assert.equal((await stat(join(folder, 'data/blob.bin'))).size, SIZE);
     assert.equal(await md5OfFile(join(folder, 'data/blob.bin')), generatedMd5(SIZE));
 
-    const output = targetFor(world, job, 'output');
+    const output = transferTarget(world, job, 'output');
     const upload = await rssGrowth(() => transfer.zipAndUpload(output, folder, kmsKeyFor(job.data?.encryptionKey), never));
 
     const object = await world.s3.send(new GetObjectCommand({ Bucket: output.location.bucketName, Key: output.location.objectKey }));

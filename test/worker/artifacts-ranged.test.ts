@@ -17,9 +17,10 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createArtifactTransfer, extractArchive, HostileArchive } from '../../src/worker/artifacts/index.js';
 import { openS3Zip } from '../../src/worker/artifacts/ranged-zip.js';
 import { TAIL_BYTES } from '../../src/worker/artifacts/extract.js';
-import { DEFAULT_EXTRACT_LIMITS, JobFailure, type TransferTarget } from '../../src/worker/types.js';
+import { DEFAULT_EXTRACT_LIMITS, type TransferTarget } from '../../src/worker/types.js';
 import { startTestEndpoint, TEST_CREDENTIALS, type TestEndpoint } from '../helpers/endpoint.js';
 import { buildZip, describeTree, type RawEntry } from '../helpers/zips.js';
+import { jobFailureOf } from '../helpers/transfers.js';
 
 const MIB = 1024 * 1024;
 const BUCKET = 'ranged-artifacts';
@@ -109,16 +110,6 @@ function largeEntries(): RawEntry[] {
     { name: 'src/main.ts', data: 'export const answer = 42;\n'.repeat(1000) },
     { name: 'main-link', data: 'src/main.ts', method: 0, mode: 0o120777 },
   ];
-}
-
-async function rejection(promise: Promise<unknown>): Promise<JobFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof JobFailure, `expected a JobFailure, got ${String(error)}`);
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('artifacts over S3: tail first, then the body while extracting', () => {
@@ -248,7 +239,7 @@ describe('artifacts over S3: tail first, then the body while extracting', () => 
     const ws = fresh('broken.zip');
     proxy.rules.cutAfter = (seen) => (seen.range && !seen.range.startsWith('bytes=-') ? 100_000 : undefined);
     try {
-      const failure = await rejection(createArtifactTransfer({ maxAttempts: 2 }).downloadAndExtract(targetFor('broken.zip'), ws.directory, DEFAULT_EXTRACT_LIMITS, never));
+      const failure = await jobFailureOf(createArtifactTransfer({ maxAttempts: 2 }).downloadAndExtract(targetFor('broken.zip'), ws.directory, DEFAULT_EXTRACT_LIMITS, never));
       assert.equal(failure.failureType, 'SystemUnavailable');
       assert.match(failure.message, /^could not download input artifact SourceOut from s3:\/\/ranged-artifacts\/broken\.zip: the download broke off after \d+ of \d+ bytes and resuming it failed too/);
     } finally {
@@ -266,7 +257,7 @@ describe('artifacts over S3: tail first, then the body while extracting', () => 
       if (seen.range?.startsWith('bytes=0-')) await put('replaced.zip', buildZip(largeEntries()));
     };
     try {
-      const failure = await rejection(transfer.downloadAndExtract(targetFor('replaced.zip'), ws.directory, DEFAULT_EXTRACT_LIMITS, never));
+      const failure = await jobFailureOf(transfer.downloadAndExtract(targetFor('replaced.zip'), ws.directory, DEFAULT_EXTRACT_LIMITS, never));
       assert.equal(failure.failureType, 'SystemUnavailable');
       assert.match(failure.message, /the object changed while it was being downloaded \(PreconditionFailed, HTTP 412\)/);
     } finally {
@@ -279,7 +270,7 @@ describe('artifacts over S3: tail first, then the body while extracting', () => 
     const entries = largeEntries();
     await put('hostile.zip', buildZip([...entries.slice(0, 3), { name: '../../etc/cron.d/evil', data: 'pwned' }]));
     const ws = fresh('hostile.zip');
-    const failure = await rejection(transfer.downloadAndExtract(targetFor('hostile.zip'), ws.directory, DEFAULT_EXTRACT_LIMITS, never));
+    const failure = await jobFailureOf(transfer.downloadAndExtract(targetFor('hostile.zip'), ws.directory, DEFAULT_EXTRACT_LIMITS, never));
     assert.ok(failure instanceof HostileArchive);
     assert.equal(failure.rule, 'escapes-directory');
     assert.equal(ws.requests().length, 1, 'only the tail was requested');
@@ -288,13 +279,13 @@ describe('artifacts over S3: tail first, then the body while extracting', () => 
 
   it('says an empty object is empty, and a large object that is not a ZIP is not one', async () => {
     await put('empty.zip', Buffer.alloc(0));
-    const empty = await rejection(transfer.downloadAndExtract(targetFor('empty.zip'), fresh('empty.zip').directory, DEFAULT_EXTRACT_LIMITS, never));
+    const empty = await jobFailureOf(transfer.downloadAndExtract(targetFor('empty.zip'), fresh('empty.zip').directory, DEFAULT_EXTRACT_LIMITS, never));
     assert.ok(empty instanceof HostileArchive);
     assert.equal(empty.message, 'input artifact SourceOut is not a ZIP file: the object is empty');
 
     await put('noise.bin', randomBytes(TAIL_BYTES + MIB));
     const ws = fresh('noise.bin');
-    const noise = await rejection(transfer.downloadAndExtract(targetFor('noise.bin'), ws.directory, DEFAULT_EXTRACT_LIMITS, never));
+    const noise = await jobFailureOf(transfer.downloadAndExtract(targetFor('noise.bin'), ws.directory, DEFAULT_EXTRACT_LIMITS, never));
     assert.ok(noise instanceof HostileArchive);
     assert.equal(noise.message, 'input artifact SourceOut is not a ZIP file: it does not start with a ZIP signature (PK\\x03\\x04)');
     assert.deepEqual(
@@ -306,7 +297,7 @@ describe('artifacts over S3: tail first, then the body while extracting', () => 
 
   it('refuses a large ZIP that was truncated as corrupt', async () => {
     await put('truncated.zip', large.subarray(0, large.length - 1000));
-    const failure = await rejection(transfer.downloadAndExtract(targetFor('truncated.zip'), fresh('truncated.zip').directory, DEFAULT_EXTRACT_LIMITS, never));
+    const failure = await jobFailureOf(transfer.downloadAndExtract(targetFor('truncated.zip'), fresh('truncated.zip').directory, DEFAULT_EXTRACT_LIMITS, never));
     assert.ok(failure instanceof HostileArchive);
     assert.equal(failure.rule, 'corrupt');
     assert.match(failure.message, /it has no end of central directory record \(is it truncated\?\)/);
@@ -321,7 +312,7 @@ describe('artifacts over S3: tail first, then the body while extracting', () => 
     proxy.rules.stallAfter = (seen) => (seen.range?.startsWith('bytes=0-') ? 2 * MIB : undefined);
     proxy.rules.onStall = () => setTimeout(() => controller.abort(), 50);
     try {
-      const failure = await rejection(transfer.downloadAndExtract(targetFor('aborted.zip'), ws.directory, DEFAULT_EXTRACT_LIMITS, controller.signal));
+      const failure = await jobFailureOf(transfer.downloadAndExtract(targetFor('aborted.zip'), ws.directory, DEFAULT_EXTRACT_LIMITS, controller.signal));
       assert.equal(failure.failureType, 'SystemUnavailable');
       assert.match(failure.message, /could not download input artifact SourceOut .*: the transfer was cancelled/);
     } finally {

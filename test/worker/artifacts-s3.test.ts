@@ -11,10 +11,11 @@ import { after, before, describe, it } from 'node:test';
 import { GetJobDetailsCommand, type Job } from '@aws-sdk/client-codepipeline';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createArtifactTransfer, ExpiredCredentials, HostileArchive, isExpiredCredentials, kmsKeyFor, zipDirectory } from '../../src/worker/artifacts/index.js';
-import { DEFAULT_EXTRACT_LIMITS, JobFailure, type ArtifactCredentials, type TransferTarget } from '../../src/worker/types.js';
+import { DEFAULT_EXTRACT_LIMITS, type ArtifactCredentials } from '../../src/worker/types.js';
 import { startTestEndpoint, TEST_CREDENTIALS, type TestEndpoint } from '../helpers/endpoint.js';
 import { ARTIFACT_BUCKET, createPipeline, KMS_KEY_ARN, pollAndAcknowledge, seedWorld, SOURCE_BUCKET, SOURCE_KEY, threeStagePipeline } from '../helpers/pipeline-world.js';
 import { generatedStream, readBody, s3Rejection } from '../helpers/s3-fixtures.js';
+import { jobFailureOf, transferTarget } from '../helpers/transfers.js';
 import { describeTree } from '../helpers/zips.js';
 import { chmod, symlink } from 'node:fs/promises';
 
@@ -42,29 +43,6 @@ async function zipToBuffer(directory: string): Promise<Buffer> {
   return readBody(zipped.stream);
 }
 
-function targetFor(world: TestEndpoint, job: Job, which: 'input' | 'output', credentials?: ArtifactCredentials): TransferTarget {
-  const artifact = (which === 'input' ? job.data?.inputArtifacts : job.data?.outputArtifacts)?.[0];
-  const location = artifact?.location?.s3Location;
-  const issued = job.data?.artifactCredentials;
-  if (!artifact?.name || !location?.bucketName || !location.objectKey || !issued) throw new Error('job without artifacts');
-  return {
-    location: { name: artifact.name, bucketName: location.bucketName, objectKey: location.objectKey },
-    credentials: credentials ?? { accessKeyId: issued.accessKeyId!, secretAccessKey: issued.secretAccessKey!, sessionToken: issued.sessionToken! },
-    region: world.endpoint.region,
-    endpoint: world.endpoint.url,
-  };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<JobFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof JobFailure, `expected a JobFailure, got ${String(error)}`);
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
 for (const withKey of [true, false]) {
   describe(`artifacts over S3: round trip, ${withKey ? 'with the pipeline KMS key' : 'without an encryption key (aws/s3)'}`, () => {
     let world: TestEndpoint;
@@ -90,7 +68,7 @@ for (const withKey of [true, false]) {
 
     it('downloads and extracts the input with the job credentials: same tree, modes and symlink, no staging file left', async () => {
       const inputs = join(root, 'ws/inputs');
-      const result = await transfer.downloadAndExtract(targetFor(world, job, 'input'), join(inputs, 'SourceOut'), DEFAULT_EXTRACT_LIMITS, never);
+      const result = await transfer.downloadAndExtract(transferTarget(world, job, 'input'), join(inputs, 'SourceOut'), DEFAULT_EXTRACT_LIMITS, never);
       assert.equal(result.files, 5);
       assert.equal(result.bytes, 12 * MIB + 21 + 23 + 15, 'file bytes plus the symlink target');
       assert.deepEqual(await describeTree(join(inputs, 'SourceOut')), await describeTree(join(root, 'source')));
@@ -99,7 +77,7 @@ for (const withKey of [true, false]) {
 
     it('zips and uploads the output (multipart) with aws:kms and the right key, deterministic bytes; it extracts to the same tree', async () => {
       const folder = join(root, 'ws/inputs/SourceOut');
-      const target = targetFor(world, job, 'output');
+      const target = transferTarget(world, job, 'output');
       const result = await transfer.zipAndUpload(target, folder, kmsKeyFor(job.data?.encryptionKey), never);
       assert.equal(result.files, 5);
 
@@ -148,28 +126,28 @@ describe('artifacts over S3: error mapping through the endpoint', () => {
   });
 
   it('a missing input object is RevisionUnavailable, with the job credentials (NoSuchKey) or with a missing bucket', async () => {
-    const target = targetFor(world, second, 'input');
+    const target = transferTarget(world, second, 'input');
     await world.s3.send(new DeleteObjectCommand({ Bucket: target.location.bucketName, Key: target.location.objectKey }));
-    const missingKey = await rejection(transfer.downloadAndExtract(target, join(root, 'missing-key'), DEFAULT_EXTRACT_LIMITS, never));
+    const missingKey = await jobFailureOf(transfer.downloadAndExtract(target, join(root, 'missing-key'), DEFAULT_EXTRACT_LIMITS, never));
     assert.equal(missingKey.failureType, 'RevisionUnavailable');
     assert.match(missingKey.message, /^could not download input artifact SourceOut from s3:\/\/codepipeline-us-east-1-artifacts\/Second\/SourceOut\/\S+: the object does not exist \(NoSuchKey, HTTP 404/);
-    const admin = targetFor(world, first, 'input', ADMIN);
-    const missingBucket = await rejection(transfer.downloadAndExtract({ ...admin, location: { ...admin.location, bucketName: 'no-such-bucket' } }, join(root, 'missing-bucket'), DEFAULT_EXTRACT_LIMITS, never));
+    const admin = transferTarget(world, first, 'input', ADMIN);
+    const missingBucket = await jobFailureOf(transfer.downloadAndExtract({ ...admin, location: { ...admin.location, bucketName: 'no-such-bucket' } }, join(root, 'missing-bucket'), DEFAULT_EXTRACT_LIMITS, never));
     assert.equal(missingBucket.failureType, 'RevisionUnavailable');
     assert.match(missingBucket.message, /the artifact bucket does not exist \(NoSuchBucket/);
   });
 
   it('reading an object outside the job (another job\'s input) is a PermissionError', async () => {
-    const failure = await rejection(transfer.downloadAndExtract({ ...targetFor(world, first, 'input'), credentials: targetFor(world, second, 'input').credentials }, join(root, 'foreign'), DEFAULT_EXTRACT_LIMITS, never));
+    const failure = await jobFailureOf(transfer.downloadAndExtract({ ...transferTarget(world, first, 'input'), credentials: transferTarget(world, second, 'input').credentials }, join(root, 'foreign'), DEFAULT_EXTRACT_LIMITS, never));
     assert.equal(failure.failureType, 'PermissionError');
     assert.match(failure.message, /access denied \(AccessDenied, HTTP 403.*s3:GetObject and kms:Decrypt/);
   });
 
   it('an input that is not a ZIP is JobFailed, named, and leaves nothing behind', async () => {
-    const target = targetFor(world, second, 'input');
+    const target = transferTarget(world, second, 'input');
     await world.s3.send(new PutObjectCommand({ Bucket: target.location.bucketName, Key: target.location.objectKey, Body: 'plain text, not a zip', ServerSideEncryption: 'aws:kms' }));
     const parent = join(root, 'not-zip');
-    const failure = await rejection(transfer.downloadAndExtract(target, join(parent, 'SourceOut'), DEFAULT_EXTRACT_LIMITS, never));
+    const failure = await jobFailureOf(transfer.downloadAndExtract(target, join(parent, 'SourceOut'), DEFAULT_EXTRACT_LIMITS, never));
     assert.ok(failure instanceof HostileArchive);
     assert.equal(failure.failureType, 'JobFailed');
     assert.equal(failure.message, 'input artifact SourceOut is not a ZIP file: it does not start with a ZIP signature (PK\\x03\\x04)');
@@ -178,12 +156,12 @@ describe('artifacts over S3: error mapping through the endpoint', () => {
   });
 
   it('writing with another job’s credentials, or to a key not in the job’s outputs, is a PermissionError', async () => {
-    const firstOutput = targetFor(world, first, 'output');
-    const secondCredentials = targetFor(world, second, 'output').credentials;
-    const otherJob = await rejection(transfer.zipAndUpload({ ...firstOutput, credentials: secondCredentials }, folder, KMS_KEY_ARN, never));
+    const firstOutput = transferTarget(world, first, 'output');
+    const secondCredentials = transferTarget(world, second, 'output').credentials;
+    const otherJob = await jobFailureOf(transfer.zipAndUpload({ ...firstOutput, credentials: secondCredentials }, folder, KMS_KEY_ARN, never));
     assert.equal(otherJob.failureType, 'PermissionError');
     assert.match(otherJob.message, /could not upload output artifact BuildOut to s3:\/\/codepipeline-us-east-1-artifacts\/First\/BuildOut\/\S+: access denied \(AccessDenied, HTTP 403/);
-    const otherKey = await rejection(transfer.zipAndUpload({ ...firstOutput, location: { ...firstOutput.location, objectKey: `${firstOutput.location.objectKey}-other` } }, folder, KMS_KEY_ARN, never));
+    const otherKey = await jobFailureOf(transfer.zipAndUpload({ ...firstOutput, location: { ...firstOutput.location, objectKey: `${firstOutput.location.objectKey}-other` } }, folder, KMS_KEY_ARN, never));
     assert.equal(otherKey.failureType, 'PermissionError');
     for (const failure of [otherJob, otherKey]) {
       assert.doesNotMatch(failure.message, new RegExp(`${secondCredentials.accessKeyId}|${secondCredentials.secretAccessKey}|${root}`));
@@ -195,21 +173,21 @@ describe('artifacts over S3: error mapping through the endpoint', () => {
     const context = world.endpoint.context as { now: () => number };
     const realNow = context.now;
     context.now = () => realNow() + world.endpoint.context.options.credentialLifetimeMs + 60_000;
-    const output = targetFor(world, first, 'output');
+    const output = transferTarget(world, first, 'output');
     try {
-      const download = await rejection(transfer.downloadAndExtract(targetFor(world, first, 'input'), join(root, 'expired'), DEFAULT_EXTRACT_LIMITS, never));
+      const download = await jobFailureOf(transfer.downloadAndExtract(transferTarget(world, first, 'input'), join(root, 'expired'), DEFAULT_EXTRACT_LIMITS, never));
       assert.ok(download instanceof ExpiredCredentials);
       assert.ok(isExpiredCredentials(download));
       assert.equal(download.failureType, 'PermissionError');
       assert.match(download.message, /the job's artifact credentials expired \(ExpiredToken, HTTP 400/);
-      const upload = await rejection(transfer.zipAndUpload(output, folder, KMS_KEY_ARN, never));
+      const upload = await jobFailureOf(transfer.zipAndUpload(output, folder, KMS_KEY_ARN, never));
       assert.ok(isExpiredCredentials(upload));
 
       // What the caller does: GetJobDetails, then one retry with the fresh set.
       const details = await world.codepipeline.send(new GetJobDetailsCommand({ jobId: first.id }));
       const fresh = details.jobDetails?.data?.artifactCredentials;
       const credentials = { accessKeyId: fresh!.accessKeyId!, secretAccessKey: fresh!.secretAccessKey!, sessionToken: fresh!.sessionToken! };
-      await transfer.downloadAndExtract({ ...targetFor(world, first, 'input'), credentials }, join(root, 'refreshed'), DEFAULT_EXTRACT_LIMITS, never);
+      await transfer.downloadAndExtract({ ...transferTarget(world, first, 'input'), credentials }, join(root, 'refreshed'), DEFAULT_EXTRACT_LIMITS, never);
       assert.deepEqual(await readdir(join(root, 'refreshed')), ['a.txt']);
       await transfer.zipAndUpload({ ...output, credentials }, folder, KMS_KEY_ARN, never);
     } finally {
@@ -221,7 +199,7 @@ describe('artifacts over S3: error mapping through the endpoint', () => {
     const big = join(root, 'big');
     await mkdir(big);
     await pipeline(generatedStream(40 * MIB, 3), createWriteStream(join(big, 'blob.bin')));
-    const output = targetFor(world, second, 'output');
+    const output = transferTarget(world, second, 'output');
     await world.s3.send(new DeleteObjectCommand({ Bucket: output.location.bucketName, Key: output.location.objectKey }));
     const controller = new AbortController();
     const running = transfer.zipAndUpload(output, big, KMS_KEY_ARN, controller.signal);
@@ -229,14 +207,14 @@ describe('artifacts over S3: error mapping through the endpoint', () => {
     const uploads = join(dataDir, 's3/uploads');
     for (let tries = 0; tries < 500 && (await readdir(uploads)).length === 0; tries++) await new Promise((resolve) => setTimeout(resolve, 5));
     controller.abort();
-    const failure = await rejection(running);
+    const failure = await jobFailureOf(running);
     assert.equal(failure.failureType, 'SystemUnavailable');
     assert.match(failure.message, /could not upload output artifact BuildOut .*: the transfer was cancelled/);
     assert.deepEqual(await readdir(uploads), [], 'the multipart upload was aborted');
     const head = await s3Rejection(world.s3.send(new HeadObjectCommand({ Bucket: output.location.bucketName, Key: output.location.objectKey })));
     assert.equal(head.$metadata?.httpStatusCode, 404);
 
-    const before = await rejection(transfer.downloadAndExtract(targetFor(world, first, 'input'), join(root, 'cancelled'), DEFAULT_EXTRACT_LIMITS, AbortSignal.abort()));
+    const before = await jobFailureOf(transfer.downloadAndExtract(transferTarget(world, first, 'input'), join(root, 'cancelled'), DEFAULT_EXTRACT_LIMITS, AbortSignal.abort()));
     assert.equal(before.failureType, 'SystemUnavailable');
   });
 });
@@ -273,7 +251,7 @@ describe('artifacts over S3: throttling and 5xx after the SDK retries (fault inj
   const patient = createArtifactTransfer({ partSize: 5 * MIB, maxAttempts: 2 });
 
   it('SlowDown on every GetObject attempt is SystemUnavailable', async () => {
-    const failure = await rejection(patient.downloadAndExtract(targetFor(world, job, 'input'), join(root, 'in/SourceOut'), DEFAULT_EXTRACT_LIMITS, never));
+    const failure = await jobFailureOf(patient.downloadAndExtract(transferTarget(world, job, 'input'), join(root, 'in/SourceOut'), DEFAULT_EXTRACT_LIMITS, never));
     assert.equal(failure.failureType, 'SystemUnavailable');
     assert.match(failure.message, /S3 kept failing after retries \(SlowDown, HTTP 503/);
     assert.deepEqual(await readdir(join(root, 'in')), ['SourceOut'], 'no staging file left');
@@ -283,7 +261,7 @@ describe('artifacts over S3: throttling and 5xx after the SDK retries (fault inj
     const big = join(root, 'big');
     await mkdir(big);
     await pipeline(generatedStream(7 * MIB, 5), createWriteStream(join(big, 'blob.bin')));
-    const failure = await rejection(patient.zipAndUpload(targetFor(world, job, 'output'), big, KMS_KEY_ARN, never));
+    const failure = await jobFailureOf(patient.zipAndUpload(transferTarget(world, job, 'output'), big, KMS_KEY_ARN, never));
     assert.equal(failure.failureType, 'SystemUnavailable');
     assert.match(failure.message, /could not upload output artifact BuildOut .*S3 kept failing after retries \(InternalError, HTTP 500/);
     assert.deepEqual(await readdir(join(dataDir, 's3/uploads')), [], 'no parts left behind');

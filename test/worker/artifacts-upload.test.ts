@@ -15,36 +15,13 @@ import type { Job } from '@aws-sdk/client-codepipeline';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createArtifactTransfer, zipDirectory } from '../../src/worker/artifacts/index.js';
 import { readParts } from '../../src/worker/artifacts/s3-transfer.js';
-import { JobFailure, type TransferTarget } from '../../src/worker/types.js';
 import { startTestEndpoint, type TestEndpoint } from '../helpers/endpoint.js';
 import { ARTIFACT_BUCKET, createPipeline, KMS_KEY_ARN, pollAndAcknowledge, seedWorld, SOURCE_BUCKET, SOURCE_KEY, threeStagePipeline } from '../helpers/pipeline-world.js';
 import { generatedStream, readBody } from '../helpers/s3-fixtures.js';
+import { jobFailureOf, transferTarget } from '../helpers/transfers.js';
 
 const MIB = 1024 * 1024;
 const never = new AbortController().signal;
-
-function outputTarget(world: TestEndpoint, job: Job, credentialsOf: Job = job): TransferTarget {
-  const artifact = job.data?.outputArtifacts?.[0];
-  const location = artifact?.location?.s3Location;
-  const issued = credentialsOf.data?.artifactCredentials;
-  if (!artifact?.name || !location?.bucketName || !location.objectKey || !issued) throw new Error('job without an output artifact');
-  return {
-    location: { name: artifact.name, bucketName: location.bucketName, objectKey: location.objectKey },
-    credentials: { accessKeyId: issued.accessKeyId!, secretAccessKey: issued.secretAccessKey!, sessionToken: issued.sessionToken! },
-    region: world.endpoint.region,
-    endpoint: world.endpoint.url,
-  };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<JobFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof JobFailure, `expected a JobFailure, got ${String(error)}`);
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 async function zipBytes(folder: string): Promise<Buffer> {
   return readBody((await zipDirectory(folder, 'BuildOut')).stream);
@@ -79,7 +56,7 @@ for (const withKey of [true, false]) {
       await mkdir(join(folder, 'bin'), { recursive: true });
       await writeFile(join(folder, 'report.txt'), 'all good\n'.repeat(100));
       await writeFile(join(folder, 'bin/tool'), '#!/bin/sh\n', { mode: 0o755 });
-      const target = outputTarget(world, job);
+      const target = transferTarget(world, job, 'output');
       const transfer = createArtifactTransfer({ partSize: 5 * MIB });
       const result = await transfer.zipAndUpload(target, folder, withKey ? KMS_KEY_ARN : undefined, never);
       assert.equal(result.files, 2);
@@ -122,8 +99,8 @@ describe('artifacts upload: S3 clients are pooled by credentials, never shared a
 
   it('reuses one client per credential set, and each job signs with its own credentials', async () => {
     const transfer = createArtifactTransfer();
-    const firstTarget = outputTarget(world, first);
-    const secondTarget = outputTarget(world, second);
+    const firstTarget = transferTarget(world, first, 'output');
+    const secondTarget = transferTarget(world, second, 'output');
     assert.notEqual(firstTarget.credentials.accessKeyId, secondTarget.credentials.accessKeyId, 'the endpoint issues each job its own credentials');
 
     await Promise.all([transfer.zipAndUpload(firstTarget, folder, KMS_KEY_ARN, never), transfer.zipAndUpload(firstTarget, folder, KMS_KEY_ARN, never)]);
@@ -134,7 +111,7 @@ describe('artifacts upload: S3 clients are pooled by credentials, never shared a
     assert.equal(transfer.clientCount(), 2);
     // And the second job's credentials stay its own: they cannot write the first job's key, even
     // though a client for the first job's credentials sits in the pool.
-    const crossed = await rejection(transfer.zipAndUpload({ ...firstTarget, credentials: secondTarget.credentials }, folder, KMS_KEY_ARN, never));
+    const crossed = await jobFailureOf(transfer.zipAndUpload({ ...firstTarget, credentials: secondTarget.credentials }, folder, KMS_KEY_ARN, never));
     assert.equal(crossed.failureType, 'PermissionError');
     assert.equal(transfer.clientCount(), 2, 'the second job’s client was reused for the refused upload');
     // The same key id with another secret or session token is another client.
@@ -144,12 +121,12 @@ describe('artifacts upload: S3 clients are pooled by credentials, never shared a
 
   it('closes clients nobody used for the idle time', async () => {
     const transfer = createArtifactTransfer({ clientIdleMs: 20 });
-    await transfer.zipAndUpload(outputTarget(world, first), folder, KMS_KEY_ARN, never);
+    await transfer.zipAndUpload(transferTarget(world, first, 'output'), folder, KMS_KEY_ARN, never);
     assert.equal(transfer.clientCount(), 1);
     for (let tries = 0; tries < 200 && transfer.clientCount() > 0; tries++) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(transfer.clientCount(), 0);
     // A later transfer with the same credentials gets a new client and works.
-    await transfer.zipAndUpload(outputTarget(world, first), folder, KMS_KEY_ARN, never);
+    await transfer.zipAndUpload(transferTarget(world, first, 'output'), folder, KMS_KEY_ARN, never);
     assert.equal(transfer.clientCount(), 1);
   });
 });
@@ -177,7 +154,7 @@ describe('artifacts upload: a large output goes up in parts of exactly partSize'
     // Incompressible, so the zip is a little over 22 MiB: five 5 MiB parts with queueSize 1
     // means two buffers take turns, and a wrong reuse would corrupt the stored bytes.
     await pipeline(generatedStream(22 * MIB, 11), createWriteStream(join(folder, 'blob.bin')));
-    const target = outputTarget(world, job);
+    const target = transferTarget(world, job, 'output');
     const transfer = createArtifactTransfer({ partSize: 5 * MIB, queueSize: 1 });
     const result = await transfer.zipAndUpload(target, folder, KMS_KEY_ARN, never);
     const head = await world.s3.send(new HeadObjectCommand({ Bucket: target.location.bucketName, Key: target.location.objectKey }));
