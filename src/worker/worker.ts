@@ -6,6 +6,7 @@
 // signals abort (the exec gateway kills the tools' process groups) and they are reported failed as
 // SystemUnavailable. stop(true) (a second signal) aborts at once.
 
+import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { formatDuration } from '../util/duration.js';
 import { ownedByLiveWorker, Ledger, type LedgerEntry } from './ledger.js';
@@ -237,12 +238,18 @@ export function startWorker(options: WorkerOptions): Worker {
     if (!options.keepWorkspaces) await removeWorkspace(options.workDir, entry.jobId).catch(() => undefined);
   };
 
-  const recover = async () => {
+  // At start-up every entry no live worker owns (a previous run of this worker, or anyone sharing
+  // the folder); later only this host's dead siblings (see the maintenance tick below). Another
+  // sibling may recover the same entry at once; reporting twice is harmless (see above).
+  const recoverStopped = async (siblingsOnly: boolean) => {
     for (const entry of await ledger.list()) {
       if (ownedByLiveWorker(entry)) continue;
-      await recoverEntry(entry, 'a previous worker process left this job in the ledger');
+      if (siblingsOnly && (entry.host !== hostname() || entry.pid === process.pid)) continue;
+      await recoverEntry(entry, siblingsOnly ? 'a stopped worker on this host left this job in the ledger' : 'a previous worker process left this job in the ledger');
     }
   };
+  const recover = () => recoverStopped(false);
+  const recoverSiblings = () => recoverStopped(true);
   // The start-up pass, then the periodic ones, never two at once (a slow pass would otherwise
   // overlap the next tick and send the same entries twice).
   let recovering: Promise<void> | undefined = recover().finally(() => (recovering = undefined));
@@ -260,18 +267,10 @@ export function startWorker(options: WorkerOptions): Worker {
     for (const run of runs.sweep(Date.now(), 2 * ownerTimeout)) {
       board.finish(run.runId, 'stopped', 'no continuation job of this run reached this worker within twice the owner timeout; its tool was stopped');
       log.warn(`forgetting run ${run.runId}: none of its continuation jobs reached this worker within twice the owner timeout (another worker failed it); its tool was stopped`);
-      if (!options.keepWorkspaces) void import('node:fs/promises').then(({ rm }) => rm(run.workspace.root, { recursive: true, force: true })).catch(() => undefined);
+      if (!options.keepWorkspaces) void rm(run.workspace.root, { recursive: true, force: true }).catch(() => undefined);
     }
   }, Math.max(250, Math.min(ownerTimeout / 3, 5_000)));
   maintenance.unref();
-
-  // Another sibling may recover the same entry at once; reporting twice is harmless (see above).
-  const recoverSiblings = async () => {
-    for (const entry of await ledger.list()) {
-      if (entry.host !== hostname() || entry.pid === process.pid || ownedByLiveWorker(entry)) continue;
-      await recoverEntry(entry, 'a stopped worker on this host left this job in the ledger');
-    }
-  };
 
   const done = (async (): Promise<WorkerSummary> => {
     await recovering;

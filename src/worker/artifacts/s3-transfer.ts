@@ -139,6 +139,11 @@ class ClientPool {
   }
 }
 
+/** The job's cancellation, when that is why a transfer failed (its own error is then only noise). */
+function abortedOr(error: unknown, signal: AbortSignal): unknown {
+  return signal.aborted ? Object.assign(new Error('aborted'), { name: 'AbortError' }) : error;
+}
+
 function siteOf(target: TransferTarget, direction: TransferSite['direction']): TransferSite {
   return { direction, artifact: target.location.name, bucket: target.location.bucketName, key: target.location.objectKey };
 }
@@ -175,7 +180,7 @@ export function createArtifactTransfer(options: ArtifactTransferOptions = {}): P
     } catch (error) {
       // Download failures are already JobFailures naming the object; what is left is the workspace's.
       if (error instanceof JobFailure) throw error;
-      throw classifyTransferError(signal.aborted ? Object.assign(new Error('aborted'), { name: 'AbortError' }) : error, siteOf(target, signal.aborted ? 'download' : 'extract'));
+      throw classifyTransferError(abortedOr(error, signal), siteOf(target, signal.aborted ? 'download' : 'extract'));
     } finally {
       lease.release();
     }
@@ -206,7 +211,7 @@ export function createArtifactTransfer(options: ArtifactTransferOptions = {}): P
       return { files: zipped.files, bytes: zipped.bytes() };
     } catch (error) {
       zipped?.cancel();
-      throw classifyTransferError(signal.aborted ? Object.assign(new Error('aborted'), { name: 'AbortError' }) : error, siteOf(target, 'upload'));
+      throw classifyTransferError(abortedOr(error, signal), siteOf(target, 'upload'));
     } finally {
       signal.removeEventListener('abort', onAbort);
       lease.release();
