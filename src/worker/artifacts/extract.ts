@@ -196,12 +196,13 @@ async function extractInto(source: ZipSource, root: string, options: ExtractOpti
 
   for (const directory of plan.directories) await mkdir(join(root, directory.path), { mode: directory.fromEntry ? 0o700 : 0o755 });
 
-  const writer = new FileWriter(umaskOf());
-  const links = new Map<string, string>();
-  const symlinks: Array<{ readonly entry: PlannedSymlink; readonly target: string }> = [];
-  // The first failure stops every stream (and its request) at once, not at its next chunk.
+  // The first failure, a stream's or a file's, stops every stream (and its request) at once, not at
+  // its next chunk.
   const stop = new AbortController();
   const streams = AbortSignal.any([signal, stop.signal]);
+  const writer = new FileWriter(umaskOf(), (error) => stop.abort(error));
+  const links = new Map<string, string>();
+  const symlinks: Array<{ readonly entry: PlannedSymlink; readonly target: string }> = [];
   const segments = planSegments(plan.entries, source.streams?.count ?? 1, source.streams?.minBytes ?? Number.MAX_SAFE_INTEGER);
   await Promise.allSettled(
     segments.map(async (segment) => {
@@ -212,7 +213,6 @@ async function extractInto(source: ZipSource, root: string, options: ExtractOpti
         });
       } catch (error) {
         writer.fail(error);
-        stop.abort(error);
       }
     }),
   );
@@ -496,10 +496,15 @@ class FileWriter {
   readonly #files = new Map<OutputFile, Promise<void>>();
   #waiters: Array<() => void> = [];
 
-  constructor(readonly umask: number | undefined) {}
+  constructor(
+    readonly umask: number | undefined,
+    readonly onFailure: (error: unknown) => void,
+  ) {}
 
   fail(error: unknown): void {
-    this.#failure ??= { error };
+    if (this.#failure) return;
+    this.#failure = { error };
+    this.onFailure(error);
     for (const file of this.#files.keys()) file.wake();
     this.#wake();
   }
