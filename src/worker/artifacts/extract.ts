@@ -20,7 +20,7 @@ import * as zlib from 'node:zlib';
 import type { ExtractLimits } from '../types.js';
 import { JobFailure } from '../types.js';
 import { checkSymlink, detectArchiveFormat, ExtractionBudget, HostileArchive, notZipMessage, quoteName, type EntryMeter } from './archive-rules.js';
-import { planExtraction, planSegments, ZIP_METHOD_STORED, MAX_SYMLINK_TARGET_BYTES, type ExtractionPlan, type PlannedEntry, type PlannedFile, type PlannedSymlink, type Segment } from './extract-plan.js';
+import { planExtraction, planSegments, ZIP_METHOD_STORED, MAX_SYMLINK_TARGET_BYTES, type ExtractionPlan, type PlannedDirectory, type PlannedEntry, type PlannedFile, type PlannedSymlink, type Segment } from './extract-plan.js';
 import { crc32Portable, END_RECORDS_MAX_BYTES, LOCAL_HEADER_SIZE, readCentralDirectory, readEndRecords, readLocalHeader, type ArchiveWindow } from './zip-directory.js';
 
 const KIB = 1024;
@@ -38,6 +38,8 @@ const WRITE_BATCH = 1 * MIB;
 const MAX_QUEUED_BYTES = 16 * MIB;
 /** Files open for writing at once. */
 const MAX_OPEN_FILES = 16;
+/** Folder and symlink operations in flight at once (the libuv pool has four threads). */
+const FS_CONCURRENCY = 8;
 /** Deflated entries up to these sizes are inflated in one synchronous call (a few ms at most). */
 const ONE_SHOT_COMPRESSED = 256 * KIB;
 const ONE_SHOT_UNCOMPRESSED = 1 * MIB;
@@ -194,7 +196,10 @@ async function extractInto(source: ZipSource, root: string, options: ExtractOpti
   const { plan, window, budget } = await readPlan(source, artifact, limits, signal);
   signal.throwIfAborted();
 
-  for (const directory of plan.directories) await mkdir(join(root, directory.path), { mode: directory.fromEntry ? 0o700 : 0o755 });
+  // Parents before children: one depth at a time, the folders of a depth at once.
+  for (const level of byDepth(plan.directories)) {
+    await eachBounded(level, FS_CONCURRENCY, (directory) => mkdir(join(root, directory.path), { mode: directory.fromEntry ? 0o700 : 0o755 }));
+  }
 
   // The first failure, a stream's or a file's, stops every stream (and its request) at once, not at
   // its next chunk.
@@ -222,23 +227,50 @@ async function extractInto(source: ZipSource, root: string, options: ExtractOpti
   // Symlinks last, once every target is known: one that stays inside on its own can still leave
   // through another. None exists while files are written, so no write can pass through one.
   for (const { entry, target } of symlinks) checkSymlink(artifact, entry.entry.name, entry.segments, target, links);
-  for (const { entry, target } of symlinks) {
+  await eachBounded(symlinks, FS_CONCURRENCY, async ({ entry, target }) => {
     const absolute = join(root, entry.path);
     await symlink(target, absolute);
     if (entry.mtime) await lutimes(absolute, entry.mtime, entry.mtime);
-  }
+  });
 
   // Directory modes and times last: adding entries changes a directory's mtime, and a read-only
   // mode would have stopped us filling it. Deepest first, so a parent's time is set after its child.
-  const directories = plan.directories.filter((directory) => directory.fromEntry).sort((a, b) => b.path.length - a.path.length);
-  for (const directory of directories) {
-    const absolute = join(root, directory.path);
-    const stats: Stats = await lstat(absolute);
-    if (!stats.isDirectory()) continue;
-    await chmod(absolute, directory.mode);
-    if (directory.mtime) await utimes(absolute, directory.mtime, directory.mtime);
+  for (const level of byDepth(plan.directories.filter((directory) => directory.fromEntry)).reverse()) {
+    await eachBounded(level, FS_CONCURRENCY, async (directory) => {
+      const absolute = join(root, directory.path);
+      const stats: Stats = await lstat(absolute);
+      if (!stats.isDirectory()) return;
+      await chmod(absolute, directory.mode);
+      if (directory.mtime) await utimes(absolute, directory.mtime, directory.mtime);
+    });
   }
   return { files: plan.entries.length, bytes: budget.totalBytes };
+}
+
+/** Directories grouped by depth, shallowest first. */
+function byDepth(directories: readonly PlannedDirectory[]): PlannedDirectory[][] {
+  const levels: PlannedDirectory[][] = [];
+  for (const directory of directories) (levels[directory.path.split('/').length - 1] ??= []).push(directory);
+  return levels.filter((level) => level.length > 0);
+}
+
+/** Runs `work` over `items`, at most `limit` at once; waits for every started one before throwing
+ *  the first error, so nothing is still being created while the caller cleans up. */
+async function eachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  let failure: { readonly error: unknown } | undefined;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length && !failure) {
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  });
+  await Promise.all(runners);
+  if (failure) throw failure.error;
 }
 
 /** The end records and central directory, from the tail (and more of the end if they need it),
