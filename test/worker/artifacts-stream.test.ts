@@ -262,6 +262,27 @@ describe('artifacts: several streams at once', () => {
     );
     assert.deepEqual(await readdir(out), []);
   });
+
+  it('stops every stream when writing a file fails, even one whose source has stalled', async () => {
+    const entries = manyEntries();
+    // A name longer than the filesystem allows: open() fails with ENAMETOOLONG, after every check.
+    entries[6] = { ...entries[6]!, name: `${'n'.repeat(300)}.bin` };
+    const archive = buildZip(entries);
+    const { source } = memorySource(archive, { streams: { count: 3, minBytes: 40 * KIB }, blockAt: 0 });
+    const guarded = { ...source, read: (start: number, end: number, signal: AbortSignal) => (start === 0 ? source.read(start, end, signal) : memorySource(archive).source.read(start, end, signal)) };
+    const out = join(root, 'write-failed');
+    await assert.rejects(
+      Promise.race([
+        extractArchive(guarded, out, { artifact: 'SourceOut', limits: DEFAULT_EXTRACT_LIMITS, signal: never }),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('a stalled stream kept the extraction alive')), 5000)),
+      ]),
+      (error: unknown) => {
+        assert.equal((error as { code?: unknown }).code, 'ENAMETOOLONG', String(error));
+        return true;
+      },
+    );
+    assert.deepEqual(await readdir(out), []);
+  });
 });
 
 describe('artifacts: hostile layouts are refused cleanly from a streamed source', () => {

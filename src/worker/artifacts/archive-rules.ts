@@ -49,7 +49,8 @@ export function quoteName(name: string): string {
   return JSON.stringify(printable.length > 200 ? `${printable.slice(0, 200)}…` : printable);
 }
 
-function refuse(artifact: string, rule: HostileRule, entry: string, why: string): HostileArchive {
+/** A refusal that names the entry and says why. */
+export function refuse(artifact: string, rule: HostileRule, entry: string, why: string): HostileArchive {
   return new HostileArchive(rule, `input artifact ${artifact}: refused entry ${quoteName(entry)}: ${why}`);
 }
 

@@ -3,7 +3,7 @@
 // archive-rules.ts is applied here, so a hostile name or layout is refused without downloading the
 // body. The extractor then only streams bytes into the files this plan admitted. Pure.
 
-import { entryShape, EntryTree, orderEntries, HostileArchive, normalizeEntryPath, quoteName, type ExtractionBudget } from './archive-rules.js';
+import { entryShape, EntryTree, normalizeEntryPath, orderEntries, refuse, type ExtractionBudget } from './archive-rules.js';
 import type { DirectoryEntry } from './zip-directory.js';
 
 export const ZIP_METHOD_STORED = 0;
@@ -45,10 +45,6 @@ export interface ExtractionPlan {
   readonly directories: readonly PlannedDirectory[];
   /** Files and symlinks in the order their data lies in the archive. */
   readonly entries: readonly PlannedEntry[];
-}
-
-function refuse(artifact: string, rule: ConstructorParameters<typeof HostileArchive>[0], name: string, why: string): HostileArchive {
-  return new HostileArchive(rule, `input artifact ${artifact}: refused entry ${quoteName(name)}: ${why}`);
 }
 
 /** Checks every entry against the rules and the budget's declared limits, in archive order. */

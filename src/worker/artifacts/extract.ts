@@ -9,19 +9,22 @@
 // Speed comes from doing fewer, bigger things: reads of 1 MiB (or whatever the socket delivers),
 // small deflated entries inflated in one call, large ones by a stream with 256 KiB output chunks,
 // writes gathered into 1 MiB writev calls, and several files written at once (each file's open,
-// writes, times and close are still strictly ordered), so the libuv pool works while this thread
-// parses and inflates. Memory stays bounded: at most MAX_QUEUED_BYTES accepted but not yet written.
+// writes, times and close are still strictly ordered; file-writer.ts), so the libuv pool works
+// while this thread parses and inflates. Memory stays bounded: file-writer.ts caps what is
+// accepted but not yet written.
 
 import { readFileSync, type Stats } from 'node:fs';
-import { chmod, constants, lstat, lutimes, mkdir, open, readdir, realpath, rm, symlink, utimes, type FileHandle } from 'node:fs/promises';
+import { chmod, lstat, lutimes, mkdir, open, readdir, realpath, rm, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import type { ExtractLimits } from '../types.js';
 import { JobFailure } from '../types.js';
 import { checkSymlink, detectArchiveFormat, ExtractionBudget, HostileArchive, notZipMessage, quoteName, type EntryMeter } from './archive-rules.js';
-import { planExtraction, planSegments, ZIP_METHOD_STORED, MAX_SYMLINK_TARGET_BYTES, type ExtractionPlan, type PlannedEntry, type PlannedFile, type PlannedSymlink, type Segment } from './extract-plan.js';
-import { crc32Portable, END_RECORDS_MAX_BYTES, LOCAL_HEADER_SIZE, readCentralDirectory, readEndRecords, readLocalHeader, type ArchiveWindow } from './zip-directory.js';
+import { planExtraction, planSegments, ZIP_METHOD_STORED, MAX_SYMLINK_TARGET_BYTES, type ExtractionPlan, type PlannedDirectory, type PlannedEntry, type PlannedFile, type PlannedSymlink, type Segment } from './extract-plan.js';
+import { ByteCursor } from './byte-cursor.js';
+import { FileWriter, type OutputFile } from './file-writer.js';
+import { crc32Portable, LOCAL_HEADER_SIZE, readCentralDirectory, readEndRecords, readLocalHeader, type ArchiveWindow } from './zip-directory.js';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -32,12 +35,8 @@ export const TAIL_BYTES = 4 * MIB;
 const MAX_DIRECTORY_BYTES = 64 * MIB;
 /** Reads from a file on disk. */
 const READ_CHUNK = 1 * MIB;
-/** Writes are gathered up to this size (one writev). */
-const WRITE_BATCH = 1 * MIB;
-/** Bytes accepted for writing but not yet written, across files, before the reader waits. */
-const MAX_QUEUED_BYTES = 16 * MIB;
-/** Files open for writing at once. */
-const MAX_OPEN_FILES = 16;
+/** Folder and symlink operations in flight at once (the libuv pool has four threads). */
+const FS_CONCURRENCY = 8;
 /** Deflated entries up to these sizes are inflated in one synchronous call (a few ms at most). */
 const ONE_SHOT_COMPRESSED = 256 * KIB;
 const ONE_SHOT_UNCOMPRESSED = 1 * MIB;
@@ -194,14 +193,18 @@ async function extractInto(source: ZipSource, root: string, options: ExtractOpti
   const { plan, window, budget } = await readPlan(source, artifact, limits, signal);
   signal.throwIfAborted();
 
-  for (const directory of plan.directories) await mkdir(join(root, directory.path), { mode: directory.fromEntry ? 0o700 : 0o755 });
+  // Parents before children: one depth at a time, the folders of a depth at once.
+  for (const level of byDepth(plan.directories)) {
+    await eachBounded(level, FS_CONCURRENCY, (directory) => mkdir(join(root, directory.path), { mode: directory.fromEntry ? 0o700 : 0o755 }));
+  }
 
-  const writer = new FileWriter(umaskOf());
-  const links = new Map<string, string>();
-  const symlinks: Array<{ readonly entry: PlannedSymlink; readonly target: string }> = [];
-  // The first failure stops every stream (and its request) at once, not at its next chunk.
+  // The first failure, a stream's or a file's, stops every stream (and its request) at once, not at
+  // its next chunk.
   const stop = new AbortController();
   const streams = AbortSignal.any([signal, stop.signal]);
+  const writer = new FileWriter(umaskOf(), (error) => stop.abort(error));
+  const links = new Map<string, string>();
+  const symlinks: Array<{ readonly entry: PlannedSymlink; readonly target: string }> = [];
   const segments = planSegments(plan.entries, source.streams?.count ?? 1, source.streams?.minBytes ?? Number.MAX_SAFE_INTEGER);
   await Promise.allSettled(
     segments.map(async (segment) => {
@@ -212,7 +215,6 @@ async function extractInto(source: ZipSource, root: string, options: ExtractOpti
         });
       } catch (error) {
         writer.fail(error);
-        stop.abort(error);
       }
     }),
   );
@@ -222,23 +224,50 @@ async function extractInto(source: ZipSource, root: string, options: ExtractOpti
   // Symlinks last, once every target is known: one that stays inside on its own can still leave
   // through another. None exists while files are written, so no write can pass through one.
   for (const { entry, target } of symlinks) checkSymlink(artifact, entry.entry.name, entry.segments, target, links);
-  for (const { entry, target } of symlinks) {
+  await eachBounded(symlinks, FS_CONCURRENCY, async ({ entry, target }) => {
     const absolute = join(root, entry.path);
     await symlink(target, absolute);
     if (entry.mtime) await lutimes(absolute, entry.mtime, entry.mtime);
-  }
+  });
 
   // Directory modes and times last: adding entries changes a directory's mtime, and a read-only
   // mode would have stopped us filling it. Deepest first, so a parent's time is set after its child.
-  const directories = plan.directories.filter((directory) => directory.fromEntry).sort((a, b) => b.path.length - a.path.length);
-  for (const directory of directories) {
-    const absolute = join(root, directory.path);
-    const stats: Stats = await lstat(absolute);
-    if (!stats.isDirectory()) continue;
-    await chmod(absolute, directory.mode);
-    if (directory.mtime) await utimes(absolute, directory.mtime, directory.mtime);
+  for (const level of byDepth(plan.directories.filter((directory) => directory.fromEntry)).reverse()) {
+    await eachBounded(level, FS_CONCURRENCY, async (directory) => {
+      const absolute = join(root, directory.path);
+      const stats: Stats = await lstat(absolute);
+      if (!stats.isDirectory()) return;
+      await chmod(absolute, directory.mode);
+      if (directory.mtime) await utimes(absolute, directory.mtime, directory.mtime);
+    });
   }
   return { files: plan.entries.length, bytes: budget.totalBytes };
+}
+
+/** Directories grouped by depth, shallowest first. */
+function byDepth(directories: readonly PlannedDirectory[]): PlannedDirectory[][] {
+  const levels: PlannedDirectory[][] = [];
+  for (const directory of directories) (levels[directory.path.split('/').length - 1] ??= []).push(directory);
+  return levels.filter((level) => level.length > 0);
+}
+
+/** Runs `work` over `items`, at most `limit` at once; waits for every started one before throwing
+ *  the first error, so nothing is still being created while the caller cleans up. */
+async function eachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  let failure: { readonly error: unknown } | undefined;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length && !failure) {
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  });
+  await Promise.all(runners);
+  if (failure) throw failure.error;
 }
 
 /** The end records and central directory, from the tail (and more of the end if they need it),
@@ -388,265 +417,4 @@ async function writeFileEntry(cursor: ByteCursor, planned: PlannedFile, meter: E
     checkCrc(planned, crc, artifact);
   }
   out.end();
-}
-
-/** Reads an async stream of chunks by position, copying only when a read spans chunks. */
-class ByteCursor {
-  readonly #iterator: AsyncIterator<Buffer>;
-  #chunk: Buffer = Buffer.alloc(0);
-  #offset = 0;
-  #waiting = false;
-  /** Archive offset of the next byte. */
-  position = 0;
-
-  constructor(
-    chunks: AsyncIterable<Buffer>,
-    start: number,
-    readonly artifact: string,
-    readonly signal: AbortSignal,
-  ) {
-    this.#iterator = chunks[Symbol.asyncIterator]();
-    this.position = start;
-  }
-
-  async #fill(): Promise<void> {
-    while (this.#offset === this.#chunk.length) {
-      this.#waiting = true;
-      const next = await this.#nextOrAbort();
-      this.#waiting = false;
-      if (next.done) throw corrupt(this.artifact, `it ends at offset ${this.position}, before the entries its central directory lists`);
-      this.#chunk = next.value;
-      this.#offset = 0;
-    }
-  }
-
-  /** The source's next chunk, unless the signal fires first: a source that stops answering must
-   *  not outlive the signal. (A listener per call, not Promise.race with one long-lived promise,
-   *  which would keep every chunk reachable until the end.) */
-  #nextOrAbort(): Promise<IteratorResult<Buffer>> {
-    const { signal } = this;
-    signal.throwIfAborted();
-    return new Promise((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#iterator.next().then(
-        (next) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(next);
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      );
-    });
-  }
-
-  /** The next 1 to `max` bytes, without copying. */
-  async take(max: number): Promise<Buffer> {
-    await this.#fill();
-    const length = Math.min(max, this.#chunk.length - this.#offset);
-    const bytes = this.#chunk.subarray(this.#offset, this.#offset + length);
-    this.#offset += length;
-    this.position += length;
-    return bytes;
-  }
-
-  /** Exactly `length` bytes. */
-  async read(length: number): Promise<Buffer> {
-    if (length === 0) return Buffer.alloc(0);
-    const first = await this.take(length);
-    if (first.length === length) return first;
-    const bytes = Buffer.allocUnsafe(length);
-    first.copy(bytes);
-    for (let done = first.length; done < length; ) {
-      const more = await this.take(length - done);
-      more.copy(bytes, done);
-      done += more.length;
-    }
-    return bytes;
-  }
-
-  async skip(length: number): Promise<void> {
-    for (let remaining = length; remaining > 0; ) remaining -= (await this.take(remaining)).length;
-  }
-
-  async skipTo(offset: number): Promise<void> {
-    if (offset < this.position) throw new Error(`cannot go back from offset ${this.position} to ${offset}`);
-    await this.skip(offset - this.position);
-  }
-
-  /** Lets the source release what it holds (an HTTP body, a read in flight). */
-  async close(): Promise<void> {
-    const closing = this.#iterator.return?.();
-    // A source still busy with a next() that was given up on (aborted) closes when that ends.
-    if (this.#waiting) void closing?.catch(() => undefined);
-    else await closing;
-  }
-}
-
-/**
- * Writes several files at once on the libuv pool while the caller goes on parsing. Each file's
- * operations run in order (open, writes, times, close); the caller only waits when too many bytes
- * or files are pending. The first failure stops every file; `settle` waits until all are closed.
- */
-class FileWriter {
-  #queuedBytes = 0;
-  #failure: { readonly error: unknown } | undefined;
-  readonly #files = new Map<OutputFile, Promise<void>>();
-  #waiters: Array<() => void> = [];
-
-  constructor(readonly umask: number | undefined) {}
-
-  fail(error: unknown): void {
-    this.#failure ??= { error };
-    for (const file of this.#files.keys()) file.wake();
-    this.#wake();
-  }
-
-  throwIfFailed(): void {
-    if (this.#failure) throw this.#failure.error;
-  }
-
-  create(path: string, mode: number, mtime: Date | undefined): OutputFile {
-    const file = new OutputFile(this, path, mode, mtime);
-    const running = file
-      .run()
-      .catch((error: unknown) => this.fail(error))
-      .finally(() => {
-        this.#files.delete(file);
-        this.#wake();
-      });
-    this.#files.set(file, running);
-    return file;
-  }
-
-  queued(bytes: number): void {
-    this.#queuedBytes += bytes;
-  }
-
-  written(bytes: number): void {
-    this.#queuedBytes -= bytes;
-    this.#wake();
-  }
-
-  /** Too many bytes waiting to be written, or (`newFile`) too many files open for another. */
-  needsRoom(newFile = false): boolean {
-    return this.#failure !== undefined || this.#queuedBytes > MAX_QUEUED_BYTES || (newFile && this.#files.size >= MAX_OPEN_FILES);
-  }
-
-  /** Resolves once there is room for more; throws the first failure. */
-  async room(newFile = false): Promise<void> {
-    while (this.needsRoom(newFile)) {
-      this.throwIfFailed();
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
-    }
-  }
-
-  #wake(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const wake of waiters) wake();
-  }
-
-  async settle(): Promise<void> {
-    while (this.#files.size > 0) await Promise.allSettled([...this.#files.values()]);
-  }
-}
-
-class OutputFile {
-  #batch: Buffer[] = [];
-  #batchBytes = 0;
-  readonly #batches: Buffer[][] = [];
-  #ended = false;
-  #wake: (() => void) | undefined;
-
-  constructor(
-    readonly writer: FileWriter,
-    readonly path: string,
-    readonly mode: number,
-    readonly mtime: Date | undefined,
-  ) {}
-
-  /** Takes a chunk (kept, not copied); waits only when the writer is full. */
-  write(chunk: Buffer): Promise<void> | undefined {
-    if (chunk.length === 0) return undefined;
-    this.#batch.push(chunk);
-    this.#batchBytes += chunk.length;
-    this.writer.queued(chunk.length);
-    if (this.#batchBytes >= WRITE_BATCH) this.#flush();
-    if (!this.writer.needsRoom()) return undefined;
-    this.#flush(); // what is held here must be able to drain while the caller waits
-    return this.writer.room();
-  }
-
-  end(): void {
-    this.#flush();
-    this.#ended = true;
-    this.wake();
-  }
-
-  #flush(): void {
-    if (this.#batch.length === 0) return;
-    this.#batches.push(this.#batch);
-    this.#batch = [];
-    this.#batchBytes = 0;
-    this.wake();
-  }
-
-  wake(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
-  }
-
-  async run(): Promise<void> {
-    const { writer } = this;
-    // O_EXCL | O_NOFOLLOW: never reuse or follow anything already at the path, whatever the checks said.
-    const handle = await open(this.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, this.mode);
-    try {
-      for (;;) {
-        writer.throwIfFailed();
-        const batch = this.#batches.shift();
-        if (batch) {
-          writer.written(await writeAll(handle, batch));
-          continue;
-        }
-        if (this.#ended) break;
-        await new Promise<void>((resolve) => (this.#wake = resolve));
-      }
-      // The mode was given to open(); only a umask that took bits from it needs a chmod.
-      if (writer.umask === undefined || (this.mode & writer.umask) !== 0) await handle.chmod(this.mode);
-      if (this.mtime) await handle.utimes(this.mtime, this.mtime);
-    } finally {
-      await handle.close();
-    }
-  }
-}
-
-async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<number> {
-  let total = 0;
-  for (const buffer of buffers) total += buffer.length;
-  let pending = buffers;
-  for (let written = 0; written < total; ) {
-    const { bytesWritten } = pending.length === 1 ? await handle.write(pending[0] as Buffer) : await handle.writev(pending);
-    written += bytesWritten;
-    if (written < total) pending = dropBytes(pending, bytesWritten);
-  }
-  return total;
-}
-
-/** The buffers left after a short write of `count` bytes. */
-function dropBytes(buffers: Buffer[], count: number): Buffer[] {
-  const rest: Buffer[] = [];
-  let skip = count;
-  for (const buffer of buffers) {
-    if (skip >= buffer.length) {
-      skip -= buffer.length;
-      continue;
-    }
-    rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
-    skip = 0;
-  }
-  return rest;
 }

@@ -1,0 +1,185 @@
+// Writes the larger files of an extraction on the libuv pool while the event loop goes on parsing:
+// several files at once, each file's open, writes, times and close strictly in order, writes
+// gathered into 1 MiB writev calls. The caller only waits when too many bytes or files are pending,
+// so memory stays bounded; the first failure stops every file.
+
+import { constants, open, type FileHandle } from 'node:fs/promises';
+
+const MIB = 1024 * 1024;
+/** Writes are gathered up to this size (one writev). */
+const WRITE_BATCH = 1 * MIB;
+/** Bytes accepted for writing but not yet written, across files, before the reader waits. */
+const MAX_QUEUED_BYTES = 16 * MIB;
+/** Files open for writing at once. */
+const MAX_OPEN_FILES = 16;
+
+/**
+ * Writes several files at once on the libuv pool while the caller goes on parsing. Each file's
+ * operations run in order (open, writes, times, close); the caller only waits when too many bytes
+ * or files are pending. The first failure stops every file; `settle` waits until all are closed.
+ */
+export class FileWriter {
+  #queuedBytes = 0;
+  #failure: { readonly error: unknown } | undefined;
+  readonly #files = new Map<OutputFile, Promise<void>>();
+  #waiters: Array<() => void> = [];
+
+  constructor(
+    readonly umask: number | undefined,
+    readonly onFailure: (error: unknown) => void,
+  ) {}
+
+  fail(error: unknown): void {
+    if (this.#failure) return;
+    this.#failure = { error };
+    this.onFailure(error);
+    for (const file of this.#files.keys()) file.wake();
+    this.#wake();
+  }
+
+  throwIfFailed(): void {
+    if (this.#failure) throw this.#failure.error;
+  }
+
+  create(path: string, mode: number, mtime: Date | undefined): OutputFile {
+    const file = new OutputFile(this, path, mode, mtime);
+    const running = file
+      .run()
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => {
+        this.#files.delete(file);
+        this.#wake();
+      });
+    this.#files.set(file, running);
+    return file;
+  }
+
+  queued(bytes: number): void {
+    this.#queuedBytes += bytes;
+  }
+
+  written(bytes: number): void {
+    this.#queuedBytes -= bytes;
+    this.#wake();
+  }
+
+  /** Too many bytes waiting to be written, or (`newFile`) too many files open for another. */
+  needsRoom(newFile = false): boolean {
+    return this.#failure !== undefined || this.#queuedBytes > MAX_QUEUED_BYTES || (newFile && this.#files.size >= MAX_OPEN_FILES);
+  }
+
+  /** Resolves once there is room for more; throws the first failure. */
+  async room(newFile = false): Promise<void> {
+    while (this.needsRoom(newFile)) {
+      this.throwIfFailed();
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  async settle(): Promise<void> {
+    while (this.#files.size > 0) await Promise.allSettled([...this.#files.values()]);
+  }
+}
+
+export class OutputFile {
+  #batch: Buffer[] = [];
+  #batchBytes = 0;
+  readonly #batches: Buffer[][] = [];
+  #ended = false;
+  #wake: (() => void) | undefined;
+
+  constructor(
+    readonly writer: FileWriter,
+    readonly path: string,
+    readonly mode: number,
+    readonly mtime: Date | undefined,
+  ) {}
+
+  /** Takes a chunk (kept, not copied); waits only when the writer is full. */
+  write(chunk: Buffer): Promise<void> | undefined {
+    if (chunk.length === 0) return undefined;
+    this.#batch.push(chunk);
+    this.#batchBytes += chunk.length;
+    this.writer.queued(chunk.length);
+    if (this.#batchBytes >= WRITE_BATCH) this.#flush();
+    if (!this.writer.needsRoom()) return undefined;
+    this.#flush(); // what is held here must be able to drain while the caller waits
+    return this.writer.room();
+  }
+
+  end(): void {
+    this.#flush();
+    this.#ended = true;
+    this.wake();
+  }
+
+  #flush(): void {
+    if (this.#batch.length === 0) return;
+    this.#batches.push(this.#batch);
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.wake();
+  }
+
+  wake(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  async run(): Promise<void> {
+    const { writer } = this;
+    // O_EXCL | O_NOFOLLOW: never reuse or follow anything already at the path, whatever the checks said.
+    const handle = await open(this.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, this.mode);
+    try {
+      for (;;) {
+        writer.throwIfFailed();
+        const batch = this.#batches.shift();
+        if (batch) {
+          writer.written(await writeAll(handle, batch));
+          continue;
+        }
+        if (this.#ended) break;
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+      }
+      // The mode was given to open(); only a umask that took bits from it needs a chmod.
+      if (writer.umask === undefined || (this.mode & writer.umask) !== 0) await handle.chmod(this.mode);
+      if (this.mtime) await handle.utimes(this.mtime, this.mtime);
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<number> {
+  let total = 0;
+  for (const buffer of buffers) total += buffer.length;
+  let pending = buffers;
+  for (let written = 0; written < total; ) {
+    const { bytesWritten } = pending.length === 1 ? await handle.write(pending[0] as Buffer) : await handle.writev(pending);
+    written += bytesWritten;
+    if (written < total) pending = dropBytes(pending, bytesWritten);
+  }
+  return total;
+}
+
+/** The buffers left after a short write of `count` bytes. */
+function dropBytes(buffers: Buffer[], count: number): Buffer[] {
+  const rest: Buffer[] = [];
+  let skip = count;
+  for (const buffer of buffers) {
+    if (skip >= buffer.length) {
+      skip -= buffer.length;
+      continue;
+    }
+    rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
+    skip = 0;
+  }
+  return rest;
+}
