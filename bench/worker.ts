@@ -23,13 +23,14 @@
 // CPSYNC_BENCH_WORKER_SOLO_JOBS, CPSYNC_BENCH_IDLE_MS (docs are only meaningful with the defaults).
 // For investigating: CPSYNC_BENCH_WORKER_ONLY=artifacts|jobs|jobs8|jobs1|idle|longrun runs one part
 // (jobs: both job runs; writes no docs, except longrun, whose section is its own), and
-// CPSYNC_BENCH_WORKER_PROFILE=DIR runs the worker processes with `node --cpu-prof` into DIR.
+// CPSYNC_BENCH_WORKER_PROFILE=DIR runs the worker processes with `node --cpu-prof` into DIR, and
+// CPSYNC_BENCH_WORKER_LOG=FILE appends the workers' log lines to FILE.
 
 import { seededRandom } from '../src/util/random.js';
 import { startForkedEndpoint, type ForkedEndpoint as Endpoint } from './endpoint-process.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -66,6 +67,7 @@ const CONCURRENCY = 8;
 const WARMUP_JOBS = 10;
 const ONLY = process.env.CPSYNC_BENCH_WORKER_ONLY;
 const PROFILE_DIR = process.env.CPSYNC_BENCH_WORKER_PROFILE;
+const LOG_COPY = process.env.CPSYNC_BENCH_WORKER_LOG;
 
 const MAX_RATIO = 1.5;
 const MAX_RSS_MB = 200;
@@ -453,7 +455,9 @@ function startWorkerProcess(project: string, workDir: string, url: string, args:
   const lines: LogLine[] = [];
   const waiters = new Set<{ match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }>();
   let other = '';
+  const logCopy = LOG_COPY ? createWriteStream(LOG_COPY, { flags: 'a' }) : undefined;
   createInterface({ input: child.stderr! }).on('line', (text) => {
+    logCopy?.write(`${text}\n`);
     let line: LogLine;
     try {
       line = JSON.parse(text) as LogLine;

@@ -2,9 +2,10 @@
 // the bundled plugins. Everything copied must stay inside the workspace: a symlink cannot pull
 // files from elsewhere on the worker into an artifact.
 
-import { cp, mkdir, realpath, stat } from 'node:fs/promises';
+import { mkdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { JobContext } from '../../src/plugin.js';
+import { copyTree } from './copy-tree.js';
 
 /** True when `path` (symlinks resolved) is `root` or inside it. */
 export async function isInside(root: string, path: string): Promise<boolean> {
@@ -43,8 +44,7 @@ export async function copyDeclaredOutputs(
     if ((await realpath(source)) === (await realpath(target))) continue;
     await mkdir(target, { recursive: true });
     // Symlinks are copied as links (not followed), so a link cannot pull files from outside in.
-    if (kind === 'folder') await cp(source, target, { recursive: true, verbatimSymlinks: true, force: true });
-    else await cp(source, join(target, basename(source)), { verbatimSymlinks: true });
+    await copyTree(source, kind === 'folder' ? target : join(target, basename(source)));
     copied += 1;
   }
   return { ok: true, copied };
@@ -60,7 +60,7 @@ export async function copyFilesKeepingLayout(files: readonly string[], target: s
     if (file.startsWith(`${target}${sep}`)) continue;
     const destination = join(target, relative(base, file));
     await mkdir(dirname(destination), { recursive: true });
-    await cp(file, destination, { verbatimSymlinks: true });
+    await copyTree(file, destination);
   }
 }
 
