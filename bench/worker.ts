@@ -537,8 +537,10 @@ interface JobsResult {
   readonly startupMs: number;
   readonly hwmKb: number;
   readonly requests: Record<string, number>;
-  /** Median ms per phase, from the worker's debug lines. */
-  readonly phases: { readonly input: number; readonly runAndOutput: number; readonly report: number };
+  /** Median ms per phase, from the timings on the worker's `job succeeded` lines: download and
+   *  extract, the plugin (tool included), zip and upload, and the report (the line's time minus
+   *  the acknowledgement's and the job's duration). */
+  readonly phases: { readonly input: number; readonly run: number; readonly output: number; readonly report: number };
 }
 
 /** The small source object every no-op pipeline reads, uploaded once. */
@@ -559,7 +561,7 @@ async function jobsBenchmark(dir: string, endpoint: Endpoint, cp: CodePipelineCl
 
   await endpoint.stats(true);
   const spawned = performance.now();
-  const worker = startWorkerProcess(project, join(dir, `work-${run.label}`), endpoint.url, ['--concurrency', String(run.concurrency), '--debug']);
+  const worker = startWorkerProcess(project, join(dir, `work-${run.label}`), endpoint.url, ['--concurrency', String(run.concurrency)]);
   let cpuAtStart = Number.NaN;
   let cpuAtEnd: number;
   let hwmKb: number;
@@ -596,22 +598,21 @@ async function jobsBenchmark(dir: string, endpoint: Endpoint, cp: CodePipelineCl
 
   const acknowledged = new Map<string, { at: number; pipeline: string }>();
   const succeeded = new Map<string, number>();
-  const extracted = new Map<string, number>();
-  const uploaded = new Map<string, number>();
+  const timings = new Map<string, { durationMs: number; inputMs: number; outputMs: number }>();
   for (const line of worker.lines) {
     if (!line.job) continue;
     if (line.msg === 'job acknowledged') acknowledged.set(line.job, { at: Date.parse(line.time), pipeline: line.pipeline ?? '' });
-    if (line.msg === 'input artifact extracted') extracted.set(line.job, Date.parse(line.time));
-    if (line.msg === 'output artifact uploaded') uploaded.set(line.job, Date.parse(line.time));
-    if (line.msg === 'job succeeded') succeeded.set(line.job, Date.parse(line.time));
+    if (line.msg === 'job succeeded') {
+      succeeded.set(line.job, Date.parse(line.time));
+      timings.set(line.job, { durationMs: Number(line.durationMs), inputMs: Number(line.inputMs), outputMs: Number(line.outputMs) });
+    }
   }
   if (acknowledged.size !== total) throw new Error(`${acknowledged.size} jobs acknowledged in the log, expected ${total}`);
   // The warm-up: the first jobs reported.
   const warm = new Set([...succeeded].sort((a, b) => a[1] - b[1]).slice(0, run.warmup).map(([job]) => job));
   for (const job of warm) acknowledged.delete(job);
-  const measured = (map: Map<string, number>) => new Map([...map].filter(([job]) => !warm.has(job)));
-  const phase = (from: Map<string, number>, to: Map<string, number>) => quantile([...measured(to)].map(([job, at]) => at - (from.get(job) ?? Number.NaN)).filter(Number.isFinite), 0.5);
-  const ackAt = new Map([...acknowledged].map(([job, entry]) => [job, entry.at]));
+  const measuredTimings = [...timings].filter(([job]) => !warm.has(job)).map(([job, t]) => ({ ...t, reportMs: (succeeded.get(job) as number) - (acknowledged.get(job)?.at as number) - t.durationMs }));
+  const phase = (of: (t: (typeof measuredTimings)[number]) => number) => quantile(measuredTimings.map(of).filter(Number.isFinite), 0.5);
   const states = await buildStates(cp, names, (status) => status === 'Succeeded', 30_000);
   const perJobMs: number[] = [];
   const toolMs: number[] = [];
@@ -642,7 +643,7 @@ async function jobsBenchmark(dir: string, endpoint: Endpoint, cp: CodePipelineCl
     startupMs,
     hwmKb,
     requests: stats.requests,
-    phases: { input: phase(ackAt, extracted), runAndOutput: phase(extracted, uploaded), report: phase(uploaded, succeeded) },
+    phases: { input: phase((t) => t.inputMs), run: phase((t) => t.durationMs - t.inputMs - t.outputMs), output: phase((t) => t.outputMs), report: phase((t) => t.reportMs) },
   };
 }
 
@@ -791,7 +792,7 @@ function renderMarkdown(r: Results): string {
     `| **overhead** | ${ms1(med(j.overheadMs))} | ${ms1(p90(j.overheadMs))} | **${ms1(v.overhead)}** | ${ms1(p90(s.overheadMs))} | < ${MAX_OVERHEAD_MS} ms (concurrency 1) ${pass(v.ok.overhead)} |`,
     `| **worker CPU** | ${ms1(j.cpuPerJobMs)} | | ${ms1(s.cpuPerJobMs)} | | < ${MAX_OVERHEAD_MS} ms ${pass(v.ok.cpuPerJob)} |`,
     '',
-    `Concurrency 8: **${j.jobsPerSecond.toFixed(1)} jobs/s** from the first measured acknowledgement to the last report (${secs(j.spanMs)}; ${secs(j.wallMs)} from spawning the worker, of which start-up ${secs(j.startupMs)}); median phases ack → input extracted ${j.phases.input} ms, → output uploaded ${j.phases.runAndOutput} ms (tool included), → reported ${j.phases.report} ms; worker peak RSS ${mb(j.hwmKb)}. Concurrency 1: ${s.jobsPerSecond.toFixed(1)} jobs/s; phases ${s.phases.input}, ${s.phases.runAndOutput}, ${s.phases.report} ms; peak RSS ${mb(s.hwmKb)}. Requests the endpoint answered during the measured concurrency-8 jobs: ${ops(j.requests)}.`,
+    `Concurrency 8: **${j.jobsPerSecond.toFixed(1)} jobs/s** from the first measured acknowledgement to the last report (${secs(j.spanMs)}; ${secs(j.wallMs)} from spawning the worker, of which start-up ${secs(j.startupMs)}); median phases (from the timings on each job's \`job succeeded\` line) download + extract ${j.phases.input} ms, plugin (tool included) ${j.phases.run} ms, zip + upload ${j.phases.output} ms, report ${j.phases.report} ms; worker peak RSS ${mb(j.hwmKb)}. Concurrency 1: ${s.jobsPerSecond.toFixed(1)} jobs/s; phases ${s.phases.input}, ${s.phases.run}, ${s.phases.output}, ${s.phases.report} ms; peak RSS ${mb(s.hwmKb)}. Requests the endpoint answered during the measured concurrency-8 jobs: ${ops(j.requests)}.`,
     '',
     `**3. Idle** — ${secs(idle.windowMs)} from the worker's first poll: CPU ${ms1(idle.cpuMs)} = **${(v.idleCpu * 100).toFixed(3)}%** of one core (< 1% ${pass(v.ok.idleCpu)}; start-up before it took ${ms1(idle.startupCpuMs)}); RSS at the end ${mb(idle.rssKb)}. API calls: ${ops(idle.requests) || 'none'}. PollForJobs at ${idle.polls.map((at) => `${at.toFixed(1)}`).join(', ')} s (gaps ${gaps.slice(1).map((gap) => gap.toFixed(1)).join(', ')} s). Most backed-off (from the ${Math.ceil(Math.log2(POLL_MAX_S / POLL_MIN_S)) + 1}th poll on, when the cap reaches --poll-max: gaps uniform in 1–30 s, 15.5 s on average): ${b.polls} poll${b.polls === 1 ? '' : 's'} in the last ${b.seconds.toFixed(1)} s${b.polls ? `, one per ${b.meanGapS.toFixed(1)} s` : ''} (≥ ${MIN_BACKED_OFF_GAP_S} s ${pass(v.ok.polls)}).`,
   ].join('\n');

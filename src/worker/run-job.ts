@@ -14,7 +14,7 @@ import { classifyFailure } from './classify-failure.js';
 import { bindingOf, signToken, verifyToken, type OwnerId, type RunPhase, type TokenKey, type TokenPayload } from './continuation.js';
 import { fallbackKind, longRunSettings, lostRunMessage, newRunId, planJob, progressSummary, progressTap, type Basis, type JobPlan, type LongRunSettings, type Run, type RunEnd, type RunRegistry } from './long-run.js';
 import type { Ledger, LedgerEntry, PendingResult } from './ledger.js';
-import type { Logger } from './logger.js';
+import type { LogFields, Logger } from './logger.js';
 import type { WorkerMetrics, JobOutcomeLabel } from './metrics.js';
 import { checkOutcome, continuation, failure, finalSuccess, outcomeLabel, type ResultContext } from './results.js';
 import type { SelectedType } from './select-types.js';
@@ -154,6 +154,7 @@ export async function processJob(polled: PolledJob, type: JobType, options: JobR
   }
 
   options.metrics.inFlight++;
+  const runningSince = now();
   let pending: PendingResult;
   const onShutdown = () => controller.abort(options.shutdown.reason);
   if (options.shutdown.aborted) onShutdown();
@@ -188,7 +189,10 @@ export async function processJob(polled: PolledJob, type: JobType, options: JobR
     // The disk may be full: report anyway, the ledger only protects against a crash.
     log.warn('could not record the result in the ledger', { error: describe(error) });
   });
-  const reported = await reportResult(options.api, polled.id, pending, log);
+  // How long the job took and where the artifact time went, on the line that ends it (so an
+  // operator sees it at the default level).
+  const timings = { durationMs: Math.round(now() - runningSince), inputMs: Math.round(job.timings.inputMs), outputMs: Math.round(job.timings.outputMs) };
+  const reported = await reportResult(options.api, polled.id, pending, log, timings);
   await computed;
   if (reported) await options.ledger.remove(polled.id).catch(() => undefined);
   // The run's workspace goes after the report: removing it is not part of the job's result.
@@ -207,11 +211,11 @@ export async function processJob(polled: PolledJob, type: JobType, options: JobR
  * variables, a bad field) becomes a failure, so the action never waits for a timeout.
  * Returns false when the result could not be delivered (the ledger keeps it for the next start).
  */
-export async function reportResult(api: JobsApi, jobId: string, pending: PendingResult, log: Logger): Promise<boolean> {
+export async function reportResult(api: JobsApi, jobId: string, pending: PendingResult, log: Logger, fields: LogFields = {}): Promise<boolean> {
   try {
     if (pending.kind === 'success') await api.succeed(jobId, pending.result);
     else await api.fail(jobId, pending.result);
-    log.info(pending.kind === 'success' ? (pending.result.continuationToken ? 'job continues in a new job' : 'job succeeded') : `job failed (${pending.result.type})`, pending.kind === 'failure' ? { failureType: pending.result.type } : {});
+    log.info(pending.kind === 'success' ? (pending.result.continuationToken ? 'job continues in a new job' : 'job succeeded') : `job failed (${pending.result.type})`, pending.kind === 'failure' ? { failureType: pending.result.type, ...fields } : fields);
     return true;
   } catch (error) {
     const name = (error as Error).name;
@@ -221,7 +225,7 @@ export async function reportResult(api: JobsApi, jobId: string, pending: Pending
     }
     if (pending.kind === 'success' && !isRetryable(error)) {
       log.warn('CodePipeline refused the success result; reporting a failure instead', { error: describe(error) });
-      return reportResult(api, jobId, { kind: 'failure', result: { type: 'JobFailed', message: `CodePipeline refused the job's result (${name}): ${describe(error)}`.slice(0, 5000) } }, log);
+      return reportResult(api, jobId, { kind: 'failure', result: { type: 'JobFailed', message: `CodePipeline refused the job's result (${name}): ${describe(error)}`.slice(0, 5000) } }, log, fields);
     }
     log.error('could not report the result; it stays in the ledger for the next start', { error: describe(error) });
     return false;
@@ -229,6 +233,8 @@ export async function reportResult(api: JobsApi, jobId: string, pending: Pending
 }
 
 class RunningJob {
+  /** Time spent downloading and extracting inputs, and zipping and uploading outputs. */
+  readonly timings = { inputMs: 0, outputMs: 0 };
   private data: JobData;
   private credentialsAt: number;
   private readonly now: () => number;
@@ -377,6 +383,7 @@ class RunningJob {
     try {
       this.throwIfAborted();
       if (data.inputArtifacts.length) {
+        const started = performance.now();
         await this.s3Phase(async () => {
           for (const artifact of data.inputArtifacts) {
             this.throwIfAborted();
@@ -385,6 +392,7 @@ class RunningJob {
             this.log.debug('input artifact extracted', { artifact: artifact.name, files: got.files, bytes: got.bytes });
           }
         });
+        this.timings.inputMs += performance.now() - started;
       }
     } catch (error) {
       await this.dropWorkspace(workspace.root);
@@ -552,6 +560,7 @@ class RunningJob {
       );
     }
     if (data.outputArtifacts.length) {
+      const started = performance.now();
       await this.s3Phase(async () => {
         const key = kmsKeyFor(this.data.encryptionKey);
         for (const artifact of data.outputArtifacts) {
@@ -560,6 +569,7 @@ class RunningJob {
           this.log.debug('output artifact uploaded', { artifact: artifact.name, files: got.files, bytes: got.bytes });
         }
       });
+      this.timings.outputMs += performance.now() - started;
     }
     return finalSuccess(outcome, context());
   }

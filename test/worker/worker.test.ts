@@ -232,7 +232,15 @@ describe('worker (in-process)', () => {
     // No secret in the logs (the configuration's secret value and every artifact credential).
     for (const secret of [SECRET, ...api.ledger.credentials]) assert.ok(!logs.text.includes(secret), `a secret leaked into the logs: ${secret.slice(0, 6)}…`);
     assert.ok(!/"nonce"\s*:\s*"(?!\*)/.test(logs.text), 'no nonce in the logs');
-    for (const line of logs.text.trim().split('\n')) JSON.parse(line);
+    const lines = logs.text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    // The line that ends a job says how long it took and where the artifact time went.
+    const endings = lines.filter((line) => line.msg === 'job succeeded' || String(line.msg).startsWith('job failed ('));
+    assert.equal(endings.length, cases.length);
+    for (const line of endings) {
+      const { durationMs, inputMs, outputMs } = line as { durationMs: number; inputMs: number; outputMs: number };
+      assert.ok([durationMs, inputMs, outputMs].every((value) => Number.isInteger(value) && value >= 0), JSON.stringify(line));
+      assert.ok(inputMs + outputMs <= durationMs + 1, JSON.stringify(line));
+    }
     assert.match(logs.text, /"job":"[0-9a-f-]{36}","pipeline":"P-throws","stage":"Build","action":"Build","provider":"Local-Build"/);
   });
 

@@ -23,7 +23,7 @@ import { JobFailure } from '../types.js';
 import { checkSymlink, detectArchiveFormat, ExtractionBudget, HostileArchive, notZipMessage, quoteName, type EntryMeter } from './archive-rules.js';
 import { planExtraction, planSegments, ZIP_METHOD_STORED, MAX_SYMLINK_TARGET_BYTES, type ExtractionPlan, type PlannedDirectory, type PlannedEntry, type PlannedFile, type PlannedSymlink, type Segment } from './extract-plan.js';
 import { ByteCursor } from './byte-cursor.js';
-import { FileWriter, type OutputFile } from './file-writer.js';
+import { FileWriter, SYNC_WRITE_MAX_BYTES, type OutputFile } from './file-writer.js';
 import { crc32Portable, LOCAL_HEADER_SIZE, readCentralDirectory, readEndRecords, readLocalHeader, type ArchiveWindow } from './zip-directory.js';
 
 const KIB = 1024;
@@ -335,6 +335,11 @@ async function extractSegment(segment: Segment, context: SegmentContext, onSymli
         onSymlink(planned, (await readSmallEntry(cursor, planned, meter, artifact)).toString('utf8'));
         continue;
       }
+      if (isSmallFile(planned)) {
+        writer.writeWhole(join(root, planned.path), planned.mode, planned.mtime, await readSmallEntry(cursor, planned, meter, artifact));
+        await writer.pace();
+        continue;
+      }
       if (writer.needsRoom(true)) await writer.room(true);
       await writeFileEntry(cursor, planned, meter, writer.create(join(root, planned.path), planned.mode, planned.mtime), artifact, signal);
     }
@@ -354,7 +359,14 @@ function checkCrc(planned: PlannedEntry, crc: number, artifact: string): void {
   }
 }
 
-/** A deflated entry small enough to inflate in one call, or a symlink's target, into memory. */
+/** A file read whole into memory and written synchronously (file-writer.ts says why). The
+ *  compressed size is bounded too: a stored entry may claim a small size over a large body. */
+function isSmallFile(planned: PlannedFile): boolean {
+  return planned.entry.uncompressedSize <= SYNC_WRITE_MAX_BYTES && planned.entry.compressedSize <= ONE_SHOT_COMPRESSED;
+}
+
+/** An entry small enough to have whole in memory (inflated in one call if deflated), or a
+ *  symlink's target. */
 async function readSmallEntry(cursor: ByteCursor, planned: PlannedEntry, meter: EntryMeter, artifact: string): Promise<Buffer> {
   const { compressedSize, uncompressedSize, method } = planned.entry;
   if (planned.kind === 'symlink' && compressedSize > 2 * MAX_SYMLINK_TARGET_BYTES) {

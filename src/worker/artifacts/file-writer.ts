@@ -2,8 +2,15 @@
 // several files at once, each file's open, writes, times and close strictly in order, writes
 // gathered into 1 MiB writev calls. The caller only waits when too many bytes or files are pending,
 // so memory stays bounded; the first failure stops every file.
+//
+// Small files, whose whole content is already in memory, are written synchronously instead: four
+// round trips to the thread pool (open, write, times, close) cost ~4x the CPU of the same four
+// system calls made directly (12 files of 5 KB: 2.3 ms against 0.55 ms, most of a small
+// artifact's extraction). The event loop is held at most SYNC_SLICE_* at a time (see `pace`).
 
+import { closeSync, fchmodSync, futimesSync, openSync, writeSync } from 'node:fs';
 import { constants, open, type FileHandle } from 'node:fs/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 const MIB = 1024 * 1024;
 /** Writes are gathered up to this size (one writev). */
@@ -12,6 +19,13 @@ const WRITE_BATCH = 1 * MIB;
 const MAX_QUEUED_BYTES = 16 * MIB;
 /** Files open for writing at once. */
 const MAX_OPEN_FILES = 16;
+/** Files at most this big are written synchronously once their content is in memory. */
+export const SYNC_WRITE_MAX_BYTES = 64 * 1024;
+/** Synchronous writes made before the event loop gets a turn: bounds the pause to ~1 ms. */
+const SYNC_SLICE_FILES = 32;
+const SYNC_SLICE_BYTES = 1024 * 1024;
+/** O_EXCL | O_NOFOLLOW: never reuse or follow anything already at the path, whatever the checks said. */
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /**
  * Writes several files at once on the libuv pool while the caller goes on parsing. Each file's
@@ -39,6 +53,43 @@ export class FileWriter {
 
   throwIfFailed(): void {
     if (this.#failure) throw this.#failure.error;
+  }
+
+  #sliceFiles = 0;
+  #sliceBytes = 0;
+
+  /** Writes a small file whose whole content is `data`, synchronously (see the top of the file).
+   *  Throws (after stopping every file) on failure. */
+  writeWhole(path: string, mode: number, mtime: Date | undefined, data: Buffer): void {
+    this.throwIfFailed();
+    try {
+      const fd = openSync(path, CREATE_FLAGS, mode);
+      try {
+        for (let written = 0; written < data.length; ) written += writeSync(fd, data, written, data.length - written);
+        if (this.needsChmod(mode)) fchmodSync(fd, mode);
+        if (mtime) futimesSync(fd, mtime, mtime);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    }
+    this.#sliceFiles += 1;
+    this.#sliceBytes += data.length;
+  }
+
+  /** Gives the event loop a turn when the synchronous writes since the last one add up. */
+  async pace(): Promise<void> {
+    if (this.#sliceFiles < SYNC_SLICE_FILES && this.#sliceBytes < SYNC_SLICE_BYTES) return;
+    this.#sliceFiles = 0;
+    this.#sliceBytes = 0;
+    await nextTurn();
+  }
+
+  /** The mode was given to open(); only a umask that took bits from it needs a chmod. */
+  needsChmod(mode: number): boolean {
+    return this.umask === undefined || (mode & this.umask) !== 0;
   }
 
   create(path: string, mode: number, mtime: Date | undefined): OutputFile {
@@ -135,8 +186,7 @@ export class OutputFile {
 
   async run(): Promise<void> {
     const { writer } = this;
-    // O_EXCL | O_NOFOLLOW: never reuse or follow anything already at the path, whatever the checks said.
-    const handle = await open(this.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, this.mode);
+    const handle = await open(this.path, CREATE_FLAGS, this.mode);
     try {
       for (;;) {
         writer.throwIfFailed();
@@ -148,8 +198,7 @@ export class OutputFile {
         if (this.#ended) break;
         await new Promise<void>((resolve) => (this.#wake = resolve));
       }
-      // The mode was given to open(); only a umask that took bits from it needs a chmod.
-      if (writer.umask === undefined || (this.mode & writer.umask) !== 0) await handle.chmod(this.mode);
+      if (writer.needsChmod(this.mode)) await handle.chmod(this.mode);
       if (this.mtime) await handle.utimes(this.mtime, this.mtime);
     } finally {
       await handle.close();
