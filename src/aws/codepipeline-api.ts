@@ -50,6 +50,8 @@ export async function createCodePipelineApi(config: ClientConfig, retry: RetryOp
     ...(credentials ? { credentials } : {}),
     // cpsync retries itself: the SDK would retry LimitExceededException as if it were throttling.
     maxAttempts: 1,
+    // No cacheMiddleware: it caches one handler per command class, which would drop (or reuse) the
+    // per-call middleware sendRawJson adds.
   });
   const region = await client.config.region();
   const calls = { reads: 0, writes: 0 };

@@ -29,6 +29,8 @@ export async function createJobsApi(config: ClientConfig, options: JobsApiOption
     ...(credentials ? { credentials } : {}),
     // cpsync retries itself (retry.ts): the SDK would retry LimitExceededException as throttling.
     maxAttempts: 1,
+    // Each command's middleware stack is resolved once instead of on every send.
+    cacheMiddleware: true,
   });
   const region = await client.config.region();
   const retry = options.retry ?? DEFAULT_RETRY;

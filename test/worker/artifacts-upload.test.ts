@@ -4,6 +4,7 @@
 // another's.
 
 import { strict as assert } from 'node:assert';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -117,6 +118,32 @@ describe('artifacts upload: S3 clients are pooled by credentials, never shared a
     // The same key id with another secret or session token is another client.
     await transfer.zipAndUpload({ ...firstTarget, credentials: { ...firstTarget.credentials, sessionToken: 'another-session' } }, folder, KMS_KEY_ARN, never).catch(() => undefined);
     assert.equal(transfer.clientCount(), 3);
+  });
+
+  it('shares connections across clients: jobs with their own credentials do not open one each', async () => {
+    // A TCP relay in front of the endpoint counts the connections the transfers open.
+    let connections = 0;
+    const upstream = new URL(world.endpoint.url);
+    const sockets = new Set<Socket>();
+    const relay = createServer((socket) => {
+      connections += 1;
+      const outbound = connect(Number(upstream.port), upstream.hostname);
+      sockets.add(socket).add(outbound);
+      socket.pipe(outbound).pipe(socket);
+      socket.on('error', () => outbound.destroy());
+      outbound.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const relayUrl = `http://127.0.0.1:${(relay.address() as AddressInfo).port}`;
+    try {
+      const transfer = createArtifactTransfer();
+      for (const job of [first, second, first, second]) await transfer.zipAndUpload({ ...transferTarget(world, job, 'output'), endpoint: relayUrl }, folder, KMS_KEY_ARN, never);
+      assert.equal(transfer.clientCount(), 2, 'a client per credential set');
+      assert.equal(connections, 1, 'one kept-alive connection for both');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      relay.close();
+    }
   });
 
   it('closes clients nobody used for the idle time', async () => {

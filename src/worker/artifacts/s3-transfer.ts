@@ -8,6 +8,8 @@
 
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
 import type { CompletedPart, PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import type { ArtifactTransfer, ExtractLimits, TransferTarget } from '../types.js';
@@ -72,6 +74,10 @@ interface PooledClient {
 class ClientPool {
   /** In order of last use: the first unused ones are the ones to close. */
   private readonly clients = new Map<string, PooledClient>();
+  /** Connections are shared by every client: each job has credentials of its own, so a client per
+   *  job would open a connection per job. A connection carries no identity (every request is
+   *  signed), so sharing it lends nothing of one job to another. The SDK's own defaults. */
+  private readonly agents = { httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 50 }), httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 50 }) };
 
   constructor(
     private readonly maxAttempts: number,
@@ -94,6 +100,7 @@ class ClientPool {
         credentials: { accessKeyId, secretAccessKey, sessionToken },
         maxAttempts: this.maxAttempts,
         ...(target.endpoint ? { endpoint: target.endpoint, forcePathStyle: true } : {}),
+        requestHandler: this.agents,
       });
       pooled = { key, client, users: 0 };
     }
@@ -135,7 +142,8 @@ class ClientPool {
     if (pooled.users > 0) return;
     clearTimeout(pooled.idle);
     if (this.clients.get(pooled.key) === pooled) this.clients.delete(pooled.key);
-    pooled.client.destroy();
+    // Not client.destroy(): it would destroy the shared agents. The client holds nothing else, and
+    // the agents' idle connections do not keep the process alive (Node unrefs them).
   }
 }
 
