@@ -21,8 +21,17 @@ test('copies a nested tree with its modes, and symlinks as links with their targ
   chmodSync(join(source, 'bin', 'deep', 'data.bin'), 0o600);
   symlinkSync('../README', join(source, 'bin', 'readme-link'));
   symlinkSync('/etc/hostname', join(source, 'absolute-link'));
+  // Over the size copied synchronously: copied on the thread pool, same result.
+  writeFileSync(join(source, 'big.bin'), Buffer.alloc(1_500_000, 3));
+  mkdirSync(join(source, 'sealed'));
+  writeFileSync(join(source, 'sealed', 'inside.txt'), 'inside');
+  chmodSync(join(source, 'sealed'), 0o550);
 
   await copyTree(source, join(root, 'out'));
+
+  assert.deepEqual(readFileSync(join(root, 'out', 'big.bin')), Buffer.alloc(1_500_000, 3));
+  assert.equal(statSync(join(root, 'out', 'sealed')).mode & 0o777, 0o550, 'a folder keeps its mode, applied once it is filled');
+  assert.equal(readFileSync(join(root, 'out', 'sealed', 'inside.txt'), 'utf8'), 'inside');
 
   assert.equal(readFileSync(join(root, 'out', 'README'), 'utf8'), 'read me');
   assert.equal(statSync(join(root, 'out', 'bin', 'run.sh')).mode & 0o777, 0o755);
@@ -31,6 +40,19 @@ test('copies a nested tree with its modes, and symlinks as links with their targ
   assert.ok(lstatSync(join(root, 'out', 'bin', 'readme-link')).isSymbolicLink());
   assert.equal(readlinkSync(join(root, 'out', 'bin', 'readme-link')), '../README');
   assert.equal(readlinkSync(join(root, 'out', 'absolute-link')), '/etc/hostname');
+});
+
+test('copies a tree of more entries than one synchronous slice', async () => {
+  const root = scratch();
+  mkdirSync(join(root, 'src'));
+  for (let i = 0; i < 150; i++) writeFileSync(join(root, 'src', `f${i}`), `file ${i}`);
+  let done = false;
+  let turnDuringCopy = false;
+  setImmediate(() => (turnDuringCopy = !done));
+  await copyTree(join(root, 'src'), join(root, 'out'));
+  done = true;
+  for (let i = 0; i < 150; i++) assert.equal(readFileSync(join(root, 'out', `f${i}`), 'utf8'), `file ${i}`);
+  assert.ok(turnDuringCopy, 'the event loop had a turn during the copy');
 });
 
 test('merges into an existing folder and overwrites files and links already there', async () => {
