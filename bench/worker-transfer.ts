@@ -7,8 +7,8 @@
 // It runs the compiled transfer (`createArtifactTransfer()` from dist/worker/artifacts, default
 // options, as `cpsync worker` builds it) and prints one JSON line: the operation's wall time (the
 // process's start-up excluded: a worker is long-running), its CPU time, and the process's peak
-// resident memory over its whole life (VmHWM). It runs under tsx like the worker does once it has
-// loaded a TypeScript plugin (the bundled `command` plugin ships as TypeScript).
+// resident memory over its whole life (VmHWM). It runs under tsx, as a worker does once it loads a
+// TypeScript plugin of the project's own (the bundled plugins ship compiled): the worst case for memory.
 
 import { readFileSync } from 'node:fs';
 import type { TransferTarget } from '../src/worker/types.js';
