@@ -21,6 +21,12 @@ export interface Case {
   readonly env?: NodeJS.ProcessEnv;
   /** Exit codes that count as a normal run (default [0]). Anything else aborts the benchmark. */
   readonly okExitCodes?: readonly number[];
+  /** Runs before each run of the case by runBenchmark, outside the clock (e.g. remove the file
+   *  a copy is to create, read a server's CPU counter). */
+  readonly before?: () => void;
+  /** Runs after each run of the case by runBenchmark, outside the clock; `timed` is false for a
+   *  warm-up run. */
+  readonly after?: (run: { readonly ms: number; readonly timed: boolean }) => void;
 }
 
 export interface Target {
@@ -134,8 +140,10 @@ export function machineDescription(): string {
   return `${model}, ${cpu.length} cores, ${memory} GiB RAM, ${platform()} ${release()}, Node ${process.version}`;
 }
 
-async function runChecked(c: Case): Promise<Exec> {
+async function runChecked(c: Case, timed: boolean): Promise<Exec> {
+  c.before?.();
   const result = await execTimed(c);
+  c.after?.({ ms: result.ms, timed });
   const ok = c.okExitCodes ?? [0];
   if (result.exitCode === null || !ok.includes(result.exitCode)) {
     throw new Error(
@@ -161,12 +169,12 @@ async function runBenchmarkCases(benchmark: Benchmark, options: RunOptions): Pro
   await benchmark.setup?.();
   const all = [benchmark.baseline, ...benchmark.cases];
   const load = loadavg()[0] ?? 0;
-  for (let i = 0; i < warmup; i++) for (const c of all) await runChecked(c);
+  for (let i = 0; i < warmup; i++) for (const c of all) await runChecked(c, false);
   const samples = all.map(() => [] as number[]);
   for (let round = 0; round < runs; round++) {
     for (let k = 0; k < all.length; k++) {
       const index = (round + k) % all.length;
-      samples[index]!.push((await runChecked(all[index]!)).ms);
+      samples[index]!.push((await runChecked(all[index]!, true)).ms);
     }
   }
   const baselineMedian = quantile(samples[0]!, 0.5);

@@ -12,14 +12,15 @@
 //
 // Upload is `@aws-sdk/lib-storage`'s Upload (multipart, 16 MiB parts, 4 in flight, SSE aws:kms);
 // download is GetObject streamed to a file. Both stream: neither holds the file in memory. `rate`
-// sends one CodePipeline operation through one SDK client with a fixed number in flight and prints
-// `{ ms, clientCpuMs, serverCpuMs }` as JSON.
+// sends one CodePipeline operation through one SDK client with a fixed number in flight: after the
+// warm-up it prints `ready` and waits for a line on stdin, so that bench/local-rates.ts can start
+// several client processes on the same instant (and read the server's CPU around exactly the timed
+// part); then it prints `{ ms, cpuMs }` as JSON, its own wall and CPU time for the timed requests.
 //
 // With CPSYNC_BENCH_LOG set, upload and download append one JSON line to that file: how long the
-// transfer itself took (after start-up), the client's CPU time, and, with
-// CPSYNC_BENCH_SERVER_PID, the server's CPU time during the transfer (from /proc, Linux).
+// transfer itself took (after start-up) and the client's CPU time.
 
-import { appendFileSync, createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, createReadStream, createWriteStream, statSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -35,15 +36,6 @@ const CREDENTIALS = { accessKeyId: 'AKIDBENCHBENCH', secretAccessKey: 'bench-sec
 
 const [mode, endpoint, ...rest] = process.argv.slice(2);
 
-/** CPU time (user + system, ms) of another process, from /proc/<pid>/stat (clock ticks of 10 ms). */
-export function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-const serverPid = Number(process.env.CPSYNC_BENCH_SERVER_PID) || undefined;
-const serverCpu = () => (serverPid ? processCpuMs(serverPid) : Number.NaN);
 const ownCpuMs = (since?: NodeJS.CpuUsage) => {
   const usage = process.cpuUsage(since);
   return (usage.user + usage.system) / 1000;
@@ -53,17 +45,15 @@ function s3Client(): S3Client {
   return new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: CREDENTIALS, maxAttempts: 1 });
 }
 
-/** Times `transfer` and, when asked to, logs it with the CPU both sides spent. */
+/** Times `transfer` and, when asked to, logs it with the client's CPU time (start-up included). */
 async function logged(transfer: () => Promise<void>): Promise<void> {
   const startedMs = performance.now();
-  const serverBefore = serverCpu();
   await transfer();
   const line = {
     mode,
     startupMs: Math.round(startedMs),
     transferMs: Math.round(performance.now() - startedMs),
     clientCpuMs: Math.round(ownCpuMs()),
-    serverCpuMs: serverCpu() - serverBefore,
   };
   if (process.env.CPSYNC_BENCH_LOG) appendFileSync(process.env.CPSYNC_BENCH_LOG, `${JSON.stringify(line)}\n`);
 }
@@ -109,14 +99,25 @@ async function rate(operation: string, inputJson: string, requests: number, inFl
     );
   };
   await run(warmup);
-  const serverBefore = serverCpu();
+  await startSignal();
   const cpuBefore = process.cpuUsage();
   const start = performance.now();
   await run(requests);
   const ms = performance.now() - start;
-  const result = { ms, clientCpuMs: ownCpuMs(cpuBefore), serverCpuMs: serverCpu() - serverBefore };
+  const result = { ms, cpuMs: ownCpuMs(cpuBefore) };
   client.destroy();
   process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/** Says `ready` and waits for the first line (or the end) of stdin. */
+async function startSignal(): Promise<void> {
+  process.stdout.write('ready\n');
+  await new Promise<void>((resolve) => {
+    process.stdin.once('data', () => resolve());
+    process.stdin.once('end', () => resolve());
+  });
+  // Nothing more is read: let the process exit when its work is done.
+  process.stdin.destroy();
 }
 
 const [bucket, key, file] = rest;
