@@ -21,6 +21,9 @@ export interface EndpointStats {
   readonly total: number;
   /** The most requests the endpoint had accepted and not yet answered at any moment. */
   readonly maxInFlight: number;
+  /** Milliseconds from each request's arrival to its response's end, summed per operation (the
+   *  endpoint's service time, its own queueing included), for requests answered since the reset. */
+  readonly serviceMs: Record<string, number>;
   /** With `timeline: true` only: [ms since the last reset, operation] for each request, in order. */
   readonly timeline?: readonly (readonly [number, string])[];
   /** When the counts were last reset, on the endpoint's clock (ms since the epoch): timeline times are relative to it. */
@@ -40,6 +43,8 @@ let maxInFlight = 0;
 let since = performance.now();
 let sinceEpochMs = Date.now();
 let timeline: [number, string][] = [];
+let serviceMs = new Map<string, number>();
+const started = new WeakMap<IncomingMessage, { readonly at: number; readonly operation: string }>();
 
 function operationOf(request: IncomingMessage): string {
   const target = request.headers['x-amz-target'];
@@ -52,11 +57,15 @@ subscribe('http.server.request.start', (message) => {
   const operation = operationOf((message as { request: IncomingMessage }).request);
   requests.set(operation, (requests.get(operation) ?? 0) + 1);
   timeline.push([performance.now() - since, operation]);
+  started.set((message as { request: IncomingMessage }).request, { at: performance.now(), operation });
   inFlight++;
   maxInFlight = Math.max(maxInFlight, inFlight);
 });
-subscribe('http.server.response.finish', () => {
+subscribe('http.server.response.finish', (message) => {
   inFlight--;
+  const start = started.get((message as { request: IncomingMessage }).request);
+  // Requests that arrived before the reset are not counted (their operation count was reset too).
+  if (start && start.at >= since) serviceMs.set(start.operation, (serviceMs.get(start.operation) ?? 0) + performance.now() - start.at);
 });
 
 const endpoint = await startLocalEndpoint({
@@ -72,6 +81,7 @@ process.on('message', (message: { type?: string; reset?: boolean; timeline?: boo
     requests: Object.fromEntries([...requests.entries()].sort(([a], [b]) => a.localeCompare(b))),
     total: [...requests.values()].reduce((sum, n) => sum + n, 0),
     maxInFlight,
+    serviceMs: Object.fromEntries([...serviceMs.entries()].sort(([a], [b]) => a.localeCompare(b))),
     ...(message.timeline ? { timeline } : {}),
     resetAtEpochMs: sinceEpochMs,
   };
@@ -81,6 +91,7 @@ process.on('message', (message: { type?: string; reset?: boolean; timeline?: boo
     since = performance.now();
     sinceEpochMs = Date.now();
     timeline = [];
+    serviceMs = new Map();
   }
   process.send!(stats);
 });

@@ -9,8 +9,9 @@
 // costs ~10 ms of CPU for a dozen small files, the in-memory writer well under 2 ms.
 
 import type { Stats } from 'node:fs';
-import { closeSync, constants as fsConstants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, createReadStream, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { promisify } from 'node:util';
@@ -33,24 +34,31 @@ export interface TreeEntry {
   readonly linkTarget?: string;
 }
 
-/** Lists the tree below `directory` (not following symlinks), sorted by path as UTF-8 bytes. */
+/** Entries listed before the event loop gets a turn. */
+const LIST_SLICE = 256;
+
+/** Lists the tree below `directory` (not following symlinks), sorted by path as UTF-8 bytes.
+ *  With synchronous calls, in slices: a thread-pool round trip per lstat cost more than the
+ *  lstat (a small output's listing went from ~1.5 ms to ~0.2 ms). */
 export async function listTree(directory: string, artifact: string): Promise<TreeEntry[]> {
   const entries: TreeEntry[] = [];
+  let listed = 0;
   async function visit(relative: string): Promise<void> {
-    const names = await readdir(relative ? join(directory, relative) : directory);
+    const names = readdirSync(relative ? join(directory, relative) : directory);
     for (const name of names) {
+      if (++listed % LIST_SLICE === 0) await nextTurn();
       const path = relative ? `${relative}/${name}` : name;
       if (name.includes('\\')) {
         throw new HostileArchive('unsupported-file-type', `output artifact ${artifact}: ${quoteName(path)} has a backslash in its name, which ZIP readers take as a folder separator`);
       }
-      const stats: Stats = await lstat(join(directory, path));
+      const stats: Stats = lstatSync(join(directory, path));
       if (stats.isDirectory()) {
         entries.push({ path, kind: 'directory', mode: stats.mode & 0o777, size: 0 });
         await visit(path);
       } else if (stats.isFile()) {
         entries.push({ path, kind: 'file', mode: stats.mode & 0o777, size: stats.size });
       } else if (stats.isSymbolicLink()) {
-        entries.push({ path, kind: 'symlink', mode: 0o777, size: 0, linkTarget: await readlink(join(directory, path)) });
+        entries.push({ path, kind: 'symlink', mode: 0o777, size: 0, linkTarget: readlinkSync(join(directory, path)) });
       } else {
         throw new HostileArchive('unsupported-file-type', `output artifact ${artifact}: ${quoteName(path)} is not a file, directory or symlink (a socket, FIFO or device cannot go into a ZIP)`);
       }
@@ -165,8 +173,8 @@ export async function zipDirectory(directory: string, artifact: string, options:
 /** Files up to this size are read ahead of yazl... */
 const READ_AHEAD_FILE_BYTES = 1024 * 1024;
 /** ...at most this many files and bytes at a time. */
-const READ_AHEAD_FILES = 64;
-const READ_AHEAD_BYTES = 8 * 1024 * 1024;
+const READ_AHEAD_FILES = 32;
+const READ_AHEAD_BYTES = 2 * 1024 * 1024;
 
 /**
  * Reads the small files of a large tree ahead of yazl, which takes entries one at a time: opened,
