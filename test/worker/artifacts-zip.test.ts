@@ -274,7 +274,7 @@ describe('artifacts: deterministic zips that keep modes, empty folders and symli
     const tree = join(root, 'changing');
     await mkdir(tree, { recursive: true });
     await pipeline(generatedStream(4 * 1024 * 1024), createWriteStream(join(tree, 'a.bin')));
-    // Over the read-ahead size: streamed when yazl reaches it, after a.bin.
+    // Over the in-memory zip's size: streamed, and reached by yazl after a.bin.
     await pipeline(generatedStream(2 * 1024 * 1024), createWriteStream(join(tree, 'b.bin')));
     const zipped = await zipDirectory(tree, 'BuildOut');
     await truncate(join(tree, 'b.bin'), 10);
@@ -282,22 +282,6 @@ describe('artifacts: deterministic zips that keep modes, empty folders and symli
       assert.ok(error instanceof JobFailure, String(error));
       assert.equal(error.failureType, 'JobFailed');
       assert.match(error.message, /^output artifact BuildOut: a file changed while it was being zipped/);
-      return true;
-    });
-  });
-
-  it('checks the small files it reads ahead too: a file shorter than listed fails the zip', async () => {
-    const tree = join(root, 'changing-small');
-    await mkdir(tree, { recursive: true });
-    await pipeline(generatedStream(2 * 1024 * 1024), createWriteStream(join(tree, 'a.bin')));
-    // More small files than are read ahead at once: the last ones are read as yazl progresses.
-    for (let i = 0; i < 100; i++) await writeFile(join(tree, `f${String(i).padStart(3, '0')}.txt`), 'f'.repeat(1000));
-    const zipped = await zipDirectory(tree, 'BuildOut');
-    await truncate(join(tree, 'f099.txt'), 10);
-    await assert.rejects(pipeline(zipped.stream, createWriteStream(join(root, 'changing-small.zip'))), (error: unknown) => {
-      assert.ok(error instanceof JobFailure, String(error));
-      assert.equal(error.failureType, 'JobFailed');
-      assert.equal(error.message, 'output artifact BuildOut: a file changed while it was being zipped ("f099.txt" has fewer than the 1000 bytes listed); is a process still writing to the output folder?');
       return true;
     });
   });

@@ -127,14 +127,13 @@ export async function zipDirectory(directory: string, artifact: string, options:
   // Errno errors go on as they are (the caller maps ENOSPC, EACCES...); yazl's own say what changed.
   zip.on('error', (error: Error) => {
     const errno = typeof (error as { code?: unknown }).code === 'string';
-    counted.destroy(errno || error instanceof JobFailure ? error : new JobFailure('JobFailed', `output artifact ${artifact}: a file changed while it was being zipped (${error.message}); is a process still writing to the output folder?`));
+    counted.destroy(errno ? error : new JobFailure('JobFailed', `output artifact ${artifact}: a file changed while it was being zipped (${error.message}); is a process still writing to the output folder?`));
   });
   zip.outputStream.on('error', (error: Error) => counted.destroy(error));
   zip.outputStream.pipe(counted);
   let files = 0;
   let current: Readable | undefined;
   const common = { mtime: FIXED_MTIME, forceDosTimestamp: true };
-  const ahead = readAhead(directory, artifact, entries);
   for (const entry of entries) {
     if (entry.kind === 'directory') {
       zip.addEmptyDirectory(entry.path, { ...common, mode: 0o040000 | entry.mode });
@@ -143,14 +142,8 @@ export async function zipDirectory(directory: string, artifact: string, options:
       files += 1;
     } else {
       const absolute = join(directory, entry.path);
+      // Lazy: a file is opened only when yazl reaches it, so descriptors stay at one.
       zip.addReadStreamLazy(entry.path, { ...common, mode: 0o100000 | entry.mode, size: entry.size }, (callback) => {
-        // A small file was read ahead while yazl deflated the ones before it.
-        const read = ahead.take(entry);
-        if (read) {
-          read.then((data) => callback(null, Readable.from([data], { objectMode: false })), (error: unknown) => callback(error as Error, undefined as never));
-          return;
-        }
-        // Lazy: a large file is opened only when yazl reaches it, so descriptors stay at one.
         current = createReadStream(absolute);
         callback(null, current);
       });
@@ -166,46 +159,6 @@ export async function zipDirectory(directory: string, artifact: string, options:
       zip.outputStream.unpipe(counted);
       current?.destroy();
       counted.destroy(reason);
-    },
-  };
-}
-
-/** Files up to this size are read ahead of yazl... */
-const READ_AHEAD_FILE_BYTES = 1024 * 1024;
-/** ...at most this many files and bytes at a time. */
-const READ_AHEAD_FILES = 32;
-const READ_AHEAD_BYTES = 2 * 1024 * 1024;
-
-/**
- * Reads the small files of a large tree ahead of yazl, which takes entries one at a time: opened,
- * read and closed only when it reaches each, every small file cost several thread-pool round trips
- * in a row while the deflate thread waited (the main thread was idle two thirds of a 256 MiB zip).
- * Reads use readListedFile's checks (no symlink followed, the listed size). `take` hands over a
- * file's read (undefined for a large file, which is streamed) and starts the next ones.
- */
-function readAhead(directory: string, artifact: string, entries: readonly TreeEntry[]) {
-  const small = entries.filter((entry) => entry.kind === 'file' && entry.size <= READ_AHEAD_FILE_BYTES);
-  const reads = new Map<TreeEntry, Promise<Buffer>>();
-  let next = 0;
-  let bytes = 0;
-  const fill = () => {
-    for (let entry = small[next]; entry && reads.size < READ_AHEAD_FILES && (reads.size === 0 || bytes + entry.size <= READ_AHEAD_BYTES); entry = small[next]) {
-      next += 1;
-      bytes += entry.size;
-      const read = readListedFile(join(directory, entry.path), entry, artifact);
-      read.catch(() => undefined); // seen by take()'s caller; a read nobody takes is not an error
-      reads.set(entry, read);
-    }
-  };
-  fill();
-  return {
-    take(entry: TreeEntry): Promise<Buffer> | undefined {
-      const read = reads.get(entry);
-      if (!read) return undefined;
-      reads.delete(entry);
-      bytes -= entry.size;
-      fill();
-      return read;
     },
   };
 }
