@@ -6,7 +6,6 @@
 import { request as httpRequest } from 'node:http';
 import {
   CodePipelineClient,
-  CreateCustomActionTypeCommand,
   CreatePipelineCommand,
   GetPipelineCommand,
   ListPipelineExecutionsCommand,
@@ -15,12 +14,12 @@ import {
   type ActionTypeId,
 } from '@aws-sdk/client-codepipeline';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { projectActionType, sourceThenAction } from './fixtures.js';
 
 export const CREDENTIALS = { accessKeyId: 'AKIDBENCHBENCH', secretAccessKey: 'bench-secret' };
 /** The pipelines' artifact store: the endpoint applies CodePipeline's default bucket policy to it
  *  (uploads must ask for aws:kms), so the benchmark's transfers go there, as a worker's do. */
 export const ARTIFACT_BUCKET = 'codepipeline-us-east-1-bench';
-const ROLE_ARN = 'arn:aws:iam::123456789012:role/AWS-CodePipeline-Service';
 const IDLE_TYPE: ActionTypeId = { category: 'Build', owner: 'Custom', provider: 'Bench-Idle', version: '1' };
 const BUSY_TYPE: ActionTypeId = { category: 'Test', owner: 'Custom', provider: 'Bench-Busy', version: '1' };
 export const GET_PIPELINE_INPUT = { name: 'MyFirstPipeline' };
@@ -30,40 +29,17 @@ export const IDLE_POLL_INPUT = { actionTypeId: IDLE_TYPE, maxBatchSize: 1 };
 export const codePipelineClient = (url: string) => new CodePipelineClient({ endpoint: url, region: 'us-east-1', credentials: CREDENTIALS, maxAttempts: 1 });
 const s3Client = (url: string) => new S3Client({ endpoint: url, region: 'us-east-1', credentials: CREDENTIALS, forcePathStyle: true, maxAttempts: 1 });
 
-function customType(id: ActionTypeId) {
-  return new CreateCustomActionTypeCommand({
-    category: id.category,
-    provider: id.provider,
-    version: id.version,
-    configurationProperties: [{ name: 'ProjectName', required: true, key: true, secret: false, queryable: false, type: 'String' }],
-    inputArtifactDetails: { minimumCount: 0, maximumCount: 1 },
-    outputArtifactDetails: { minimumCount: 0, maximumCount: 1 },
-  });
-}
-
+/** Source (the bench's S3 object) → Work, a custom action of type `id`. */
 function pipelineUsing(name: string, id: ActionTypeId) {
   return new CreatePipelineCommand({
-    pipeline: {
+    pipeline: sourceThenAction({
       name,
-      roleArn: ROLE_ARN,
       artifactStore: { type: 'S3', location: ARTIFACT_BUCKET },
-      pipelineType: 'V2',
       executionMode: 'PARALLEL',
-      stages: [
-        {
-          name: 'Source',
-          actions: [
-            {
-              name: 'Source',
-              actionTypeId: { category: 'Source', owner: 'AWS', provider: 'S3', version: '1' },
-              outputArtifacts: [{ name: 'MyApp' }],
-              configuration: { S3Bucket: 'bench-source', S3ObjectKey: 'app.zip', PollForSourceChanges: 'false' },
-            },
-          ],
-        },
-        { name: 'Work', actions: [{ name: 'Work', actionTypeId: id, inputArtifacts: [{ name: 'MyApp' }], configuration: { ProjectName: name } }] },
-      ],
-    },
+      source: { bucket: 'bench-source', key: 'app.zip', artifact: 'MyApp' },
+      stage: 'Work',
+      type: id,
+    }),
   });
 }
 
@@ -87,8 +63,8 @@ export async function seedControlPlane(url: string, queuedJobs: number): Promise
     await storage.send(new CreateBucketCommand({ Bucket: 'bench-source' }));
     await storage.send(new CreateBucketCommand({ Bucket: ARTIFACT_BUCKET }));
     await storage.send(new PutObjectCommand({ Bucket: 'bench-source', Key: 'app.zip', Body: 'PK-bench-source' }));
-    await cp.send(customType(IDLE_TYPE));
-    await cp.send(customType(BUSY_TYPE));
+    await cp.send(projectActionType(IDLE_TYPE, { inputs: [0, 1], outputs: [0, 1] }));
+    await cp.send(projectActionType(BUSY_TYPE, { inputs: [0, 1], outputs: [0, 1] }));
     await cp.send(pipelineUsing('MyFirstPipeline', IDLE_TYPE));
     await cp.send(pipelineUsing('BusyPipeline', BUSY_TYPE));
     // CreatePipeline started one execution each; add more so `queuedJobs` jobs wait on BUSY_TYPE.

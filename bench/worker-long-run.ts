@@ -16,11 +16,12 @@
 //    second (polls while the owner holds a job). Per hour at the default interval (2 min, 30 hops)
 //    that is 30 × per-hop + 3600 × per-second-of-holding. Target: under 100 calls per hour.
 
-import { CreateCustomActionTypeCommand, CreatePipelineCommand, GetPipelineStateCommand, type ActionTypeId, type CodePipelineClient, type PipelineDeclaration } from '@aws-sdk/client-codepipeline';
+import { CreatePipelineCommand, GetPipelineStateCommand, type ActionTypeId, type CodePipelineClient, type PipelineDeclaration } from '@aws-sdk/client-codepipeline';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_PROGRESS_INTERVAL_MS } from '../src/worker/long-run.js';
 import { quantile } from './harness.js';
+import { projectActionType } from './fixtures.js';
 import type { ForkedEndpoint } from './endpoint-process.js';
 import type { EndpointStats } from './plan-endpoint.js';
 
@@ -101,15 +102,7 @@ ${type(PROGRESS_TYPE, `      plugin: command\n      progressInterval: ${PROGRESS
 }
 
 function createType(id: ActionTypeId) {
-  return new CreateCustomActionTypeCommand({
-    category: id.category,
-    provider: id.provider,
-    version: id.version,
-    settings: { executionUrlTemplate: URL_TEMPLATE },
-    configurationProperties: [{ name: 'ProjectName', required: true, key: true, secret: false, queryable: false, type: 'String' }],
-    inputArtifactDetails: { minimumCount: 1, maximumCount: 1 },
-    outputArtifactDetails: { minimumCount: 0, maximumCount: 1 },
-  });
+  return projectActionType(id, { inputs: [1, 1], outputs: [0, 1] }, { executionUrlTemplate: URL_TEMPLATE });
 }
 
 /** Without output artifacts: these tools produce nothing. */

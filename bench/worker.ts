@@ -37,7 +37,6 @@ import { createInterface } from 'node:readline';
 import {
   AcknowledgeJobCommand,
   CodePipelineClient,
-  CreateCustomActionTypeCommand,
   CreatePipelineCommand,
   GetPipelineStateCommand,
   PollForJobsCommand,
@@ -50,6 +49,7 @@ import yazl from 'yazl';
 import { ensureBuilt, execTimed, machineDescription, quantile, REPO_ROOT, writeDocsSection, type Case, type RunOptions } from './harness.js';
 import type { TransferReport, TransferSpec } from './worker-transfer.js';
 import type { TransferTarget } from '../src/worker/types.js';
+import { projectActionType, sourceThenAction } from './fixtures.js';
 import { longRunBenchmark, longRunVerdicts, renderLongRunMarkdown, renderLongRunTable } from './worker-long-run.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -80,7 +80,6 @@ const POLL_MAX_S = 30;
 
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'AKIDBENCHWORKER', secretAccessKey: 'bench-secret' };
-const ROLE_ARN = 'arn:aws:iam::123456789012:role/AWS-CodePipeline-Service';
 const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';
 const SOURCE_BUCKET = 'bench-source';
 const ARTIFACT_BUCKET = 'codepipeline-us-east-1-bench';
@@ -115,43 +114,16 @@ async function inFlight<T>(items: readonly T[], parallel: number, work: (item: T
   );
 }
 
-function typeDefinition(type: ActionTypeId) {
-  return new CreateCustomActionTypeCommand({
-    category: type.category,
-    provider: type.provider,
-    version: type.version,
-    configurationProperties: [{ name: 'ProjectName', required: true, key: true, secret: false, queryable: false, type: 'String' }],
-    inputArtifactDetails: { minimumCount: 1, maximumCount: 1 },
-    outputArtifactDetails: { minimumCount: 1, maximumCount: 1 },
-  });
-}
-
-/** Source (S3 object) → Build (a custom type, SourceOut in, BuildOut out), KMS key on the store. */
+/** Source (an S3 object) → Build (a custom type, SourceOut in, BuildOut out), KMS key on the store. */
 function pipeline(name: string, type: ActionTypeId, sourceKey: string): PipelineDeclaration {
-  return {
+  return sourceThenAction({
     name,
-    roleArn: ROLE_ARN,
     artifactStore: { type: 'S3', location: ARTIFACT_BUCKET, encryptionKey: { id: KMS_KEY_ARN, type: 'KMS' } },
-    pipelineType: 'V2',
-    stages: [
-      {
-        name: 'Source',
-        actions: [
-          {
-            name: 'Source',
-            actionTypeId: { category: 'Source', owner: 'AWS', provider: 'S3', version: '1' },
-            configuration: { S3Bucket: SOURCE_BUCKET, S3ObjectKey: sourceKey, PollForSourceChanges: 'false' },
-            outputArtifacts: [{ name: 'SourceOut' }],
-            runOrder: 1,
-          },
-        ],
-      },
-      {
-        name: 'Build',
-        actions: [{ name: 'Build', actionTypeId: type, configuration: { ProjectName: name }, inputArtifacts: [{ name: 'SourceOut' }], outputArtifacts: [{ name: 'BuildOut' }], runOrder: 1 }],
-      },
-    ],
-  };
+    source: { bucket: SOURCE_BUCKET, key: sourceKey, artifact: 'SourceOut' },
+    stage: 'Build',
+    type,
+    outputArtifact: 'BuildOut',
+  });
 }
 
 /** The Build action's latest execution in each pipeline, once every one has a job (or `limitMs` passes). */
@@ -851,8 +823,8 @@ export async function run(options: RunOptions): Promise<{ ok: boolean; table: st
     s3 = new S3Client({ endpoint: endpoint.url, region: REGION, credentials: CREDENTIALS, forcePathStyle: true, maxAttempts: 3 });
     await s3.send(new CreateBucketCommand({ Bucket: SOURCE_BUCKET }));
     await s3.send(new CreateBucketCommand({ Bucket: ARTIFACT_BUCKET }));
-    await cp.send(typeDefinition(ARTIFACT_TYPE));
-    await cp.send(typeDefinition(NOOP_TYPE));
+    await cp.send(projectActionType(ARTIFACT_TYPE, { inputs: [1, 1], outputs: [1, 1] }));
+    await cp.send(projectActionType(NOOP_TYPE, { inputs: [1, 1], outputs: [1, 1] }));
 
     const artifacts = !ONLY || ONLY === 'artifacts' ? await artifactBenchmark(dir, endpoint, cp, s3, runs, say) : undefined;
     const sayJobs = (j: JobsResult) =>

@@ -20,7 +20,7 @@
 import { chmodSync, constants, copyFileSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, unlinkSync, type Stats } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { Pacer } from '../../src/util/pacer.js';
 
 /** Files up to this size are copied synchronously (in the kernel: copy_file_range). */
 const SYNC_COPY_MAX_BYTES = 1024 * 1024;
@@ -30,26 +30,20 @@ const SLICE_BYTES = 4 * 1024 * 1024;
 
 /** Copies `source` (a file, a symlink or a folder's whole tree) to `destination`. */
 export async function copyTree(source: string, destination: string): Promise<void> {
-  const slice = { entries: 0, bytes: 0 };
-  await copyEntry(source, destination, lstatSync(source), slice);
+  await copyEntry(source, destination, lstatSync(source), new Pacer(SLICE_ENTRIES, SLICE_BYTES));
 }
 
-async function copyEntry(source: string, destination: string, stats: Stats, slice: { entries: number; bytes: number }): Promise<void> {
-  if (slice.entries >= SLICE_ENTRIES || slice.bytes >= SLICE_BYTES) {
-    slice.entries = 0;
-    slice.bytes = 0;
-    await nextTurn();
-  }
-  slice.entries += 1;
+async function copyEntry(source: string, destination: string, stats: Stats, pacer: Pacer): Promise<void> {
+  await pacer.pace();
+  pacer.count(stats.isFile() && stats.size <= SYNC_COPY_MAX_BYTES ? stats.size : 0);
   if (stats.isDirectory()) {
     const created = makeFolder(destination);
-    for (const name of readdirSync(source)) await copyEntry(join(source, name), join(destination, name), lstatSync(join(source, name)), slice);
+    for (const name of readdirSync(source)) await copyEntry(join(source, name), join(destination, name), lstatSync(join(source, name)), pacer);
     // A new folder gets the source's mode once its contents are in (a read-only one could not be
     // filled otherwise); a folder merged into keeps its own.
     if (created) chmodSync(destination, stats.mode & 0o7777);
   } else if (stats.isFile()) {
     if (stats.size <= SYNC_COPY_MAX_BYTES) {
-      slice.bytes += stats.size;
       replacing(destination, () => copyFileSync(source, destination, constants.COPYFILE_EXCL));
     } else {
       await replacingAsync(destination, () => copyFile(source, destination, constants.COPYFILE_EXCL));

@@ -290,56 +290,39 @@ describe('job worker API', () => {
 
 // The pure job decisions, as tables.
 
+/** A job record for the tables below, with `id` first and only what a case sets. */
+const aJob = (id: string, overrides: Partial<JobRecord> = {}): JobRecord => ({
+  id,
+  actionTypeId: BUILD_TYPE as JobRecord['actionTypeId'],
+  pipelineName: 'p',
+  pipelineArn: 'arn',
+  pipelineExecutionId: 'e',
+  stageName: 's',
+  actionName: 'a',
+  actionExecutionId: 'x',
+  status: 'Queued',
+  createdAt: 0,
+  sequence: 1,
+  configuration: {},
+  inputArtifacts: [],
+  outputArtifacts: [],
+  ...overrides,
+});
+const timeouts = { dispatchTimeoutMs: 100, actionTimeoutMs: 1000 };
+
 describe('planJobDeadline', () => {
-  const aJob = (overrides: Partial<JobRecord>): JobRecord => ({
-    id: 'j',
-    actionTypeId: BUILD_TYPE as JobRecord['actionTypeId'],
-    pipelineName: 'p',
-    pipelineArn: 'arn',
-    pipelineExecutionId: 'e',
-    stageName: 's',
-    actionName: 'a',
-    actionExecutionId: 'x',
-    status: 'Queued',
-    createdAt: 0,
-    sequence: 1,
-    configuration: {},
-    inputArtifacts: [],
-    outputArtifacts: [],
-    ...overrides,
-  });
-  const timeouts = { dispatchTimeoutMs: 100, actionTimeoutMs: 1000 };
   const cases: { name: string; job: JobRecord; now: number; expect: string | undefined }[] = [
-    { name: 'a queued job has no deadline', job: aJob({}), now: 10_000, expect: undefined },
-    { name: 'a fresh dispatch waits', job: aJob({ status: 'Dispatched', dispatchedAt: 0 }), now: 99, expect: undefined },
-    { name: 'an unacknowledged dispatch is requeued', job: aJob({ status: 'Dispatched', dispatchedAt: 0 }), now: 100, expect: 'requeue' },
-    { name: 'an acknowledged job within the action timeout waits', job: aJob({ status: 'InProgress', dispatchedAt: 0, acknowledgedAt: 50 }), now: 1049, expect: undefined },
-    { name: 'an acknowledged job past the action timeout times out', job: aJob({ status: 'InProgress', dispatchedAt: 0, acknowledgedAt: 50 }), now: 1050, expect: 'time-out' },
-    { name: 'a finished job never times out', job: aJob({ status: 'Succeeded', acknowledgedAt: 0 }), now: 10_000, expect: undefined },
+    { name: 'a queued job has no deadline', job: aJob('j'), now: 10_000, expect: undefined },
+    { name: 'a fresh dispatch waits', job: aJob('j', { status: 'Dispatched', dispatchedAt: 0 }), now: 99, expect: undefined },
+    { name: 'an unacknowledged dispatch is requeued', job: aJob('j', { status: 'Dispatched', dispatchedAt: 0 }), now: 100, expect: 'requeue' },
+    { name: 'an acknowledged job within the action timeout waits', job: aJob('j', { status: 'InProgress', dispatchedAt: 0, acknowledgedAt: 50 }), now: 1049, expect: undefined },
+    { name: 'an acknowledged job past the action timeout times out', job: aJob('j', { status: 'InProgress', dispatchedAt: 0, acknowledgedAt: 50 }), now: 1050, expect: 'time-out' },
+    { name: 'a finished job never times out', job: aJob('j', { status: 'Succeeded', acknowledgedAt: 0 }), now: 10_000, expect: undefined },
   ];
   for (const { name, job, now, expect } of cases) it(name, () => assert.equal(planJobDeadline(job, now, timeouts), expect));
 });
 
 describe('earliestJobDeadline and groupQueuedJobs (what a poll may skip)', () => {
-  const timeouts = { dispatchTimeoutMs: 100, actionTimeoutMs: 1000 };
-  const aJob = (id: string, overrides: Partial<JobRecord>): JobRecord => ({
-    id,
-    actionTypeId: BUILD_TYPE as JobRecord['actionTypeId'],
-    pipelineName: 'p',
-    pipelineArn: 'arn',
-    pipelineExecutionId: 'e',
-    stageName: 's',
-    actionName: 'a',
-    actionExecutionId: 'x',
-    status: 'Queued',
-    createdAt: 0,
-    sequence: 1,
-    configuration: {},
-    inputArtifacts: [],
-    outputArtifacts: [],
-    ...overrides,
-  });
-
   it('is the soonest dispatch or action deadline, and Infinity when no job waits', () => {
     assert.equal(earliestJobDeadline([aJob('q', {}), aJob('done', { status: 'Succeeded', acknowledgedAt: 0 })], timeouts), Number.POSITIVE_INFINITY);
     const jobs = [aJob('d', { status: 'Dispatched', dispatchedAt: 500 }), aJob('p', { status: 'InProgress', dispatchedAt: 0, acknowledgedAt: 10 })];

@@ -240,19 +240,25 @@ describe('artifacts: several streams at once', () => {
     }
   });
 
+  /** Extracts `entries` in three stretches, the first of which stalls for good before its first
+   *  byte; rejects with the extraction's error, or after 5 s if the stalled stream kept it alive. */
+  function extractWithFirstStretchStalled(entries: ReturnType<typeof manyEntries>, out: string): Promise<unknown> {
+    const archive = buildZip(entries);
+    const { source } = memorySource(archive, { streams: { count: 3, minBytes: 40 * KIB }, blockAt: 0 });
+    const guarded = { ...source, read: (start: number, end: number, signal: AbortSignal) => (start === 0 ? source.read(start, end, signal) : memorySource(archive).source.read(start, end, signal)) };
+    return Promise.race([
+      extractArchive(guarded, out, { artifact: 'SourceOut', limits: DEFAULT_EXTRACT_LIMITS, signal: never }),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('a stalled stream kept the extraction alive')), 5000)),
+    ]);
+  }
+
   it('stops every stream when one finds a hostile entry, even one whose source has stalled', async () => {
     const entries = manyEntries();
     entries[6] = { ...entries[6]!, crc: 1234 };
-    const archive = buildZip(entries);
-    // The first stretch stalls for good before its first byte; the last one meets the bad CRC.
-    const { source } = memorySource(archive, { streams: { count: 3, minBytes: 40 * KIB }, blockAt: 0 });
-    const guarded = { ...source, read: (start: number, end: number, signal: AbortSignal) => (start === 0 ? source.read(start, end, signal) : memorySource(archive).source.read(start, end, signal)) };
+    // The last stretch meets the bad CRC.
     const out = join(root, 'stopped');
     await assert.rejects(
-      Promise.race([
-        extractArchive(guarded, out, { artifact: 'SourceOut', limits: DEFAULT_EXTRACT_LIMITS, signal: never }),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('a stalled stream kept the extraction alive')), 5000)),
-      ]),
+      extractWithFirstStretchStalled(entries, out),
       (error: unknown) => {
         assert.ok(error instanceof HostileArchive, String(error));
         assert.equal(error.rule, 'corrupt');
@@ -267,15 +273,9 @@ describe('artifacts: several streams at once', () => {
     const entries = manyEntries();
     // A name longer than the filesystem allows: open() fails with ENAMETOOLONG, after every check.
     entries[6] = { ...entries[6]!, name: `${'n'.repeat(300)}.bin` };
-    const archive = buildZip(entries);
-    const { source } = memorySource(archive, { streams: { count: 3, minBytes: 40 * KIB }, blockAt: 0 });
-    const guarded = { ...source, read: (start: number, end: number, signal: AbortSignal) => (start === 0 ? source.read(start, end, signal) : memorySource(archive).source.read(start, end, signal)) };
     const out = join(root, 'write-failed');
     await assert.rejects(
-      Promise.race([
-        extractArchive(guarded, out, { artifact: 'SourceOut', limits: DEFAULT_EXTRACT_LIMITS, signal: never }),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('a stalled stream kept the extraction alive')), 5000)),
-      ]),
+      extractWithFirstStretchStalled(entries, out),
       (error: unknown) => {
         assert.equal((error as { code?: unknown }).code, 'ENAMETOOLONG', String(error));
         return true;

@@ -19,7 +19,6 @@ import type { SuccessResult } from '../../src/worker/types.js';
 import { buildAction, BUILD_TYPE } from '../helpers/pipeline-world.js';
 import {
   actionState,
-  BUILD_SELECTED,
   countingApi,
   createPipeline,
   jobRecords,

@@ -10,7 +10,7 @@
 
 import { closeSync, fchmodSync, futimesSync, openSync, writeSync } from 'node:fs';
 import { constants, open, type FileHandle } from 'node:fs/promises';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { Pacer } from '../../util/pacer.js';
 
 const MIB = 1024 * 1024;
 /** Writes are gathered up to this size (one writev). */
@@ -55,8 +55,8 @@ export class FileWriter {
     if (this.#failure) throw this.#failure.error;
   }
 
-  #sliceFiles = 0;
-  #sliceBytes = 0;
+  /** Bounds the synchronous writes made before the event loop gets a turn. */
+  readonly #pacer = new Pacer(SYNC_SLICE_FILES, SYNC_SLICE_BYTES);
 
   /** Writes a small file whose whole content is `data`, synchronously (see the top of the file).
    *  Throws (after stopping every file) on failure. */
@@ -75,16 +75,12 @@ export class FileWriter {
       this.fail(error);
       throw error;
     }
-    this.#sliceFiles += 1;
-    this.#sliceBytes += data.length;
+    this.#pacer.count(data.length);
   }
 
   /** Gives the event loop a turn when the synchronous writes since the last one add up. */
-  async pace(): Promise<void> {
-    if (this.#sliceFiles < SYNC_SLICE_FILES && this.#sliceBytes < SYNC_SLICE_BYTES) return;
-    this.#sliceFiles = 0;
-    this.#sliceBytes = 0;
-    await nextTurn();
+  pace(): Promise<void> {
+    return this.#pacer.pace();
   }
 
   /** The mode was given to open(); only a umask that took bits from it needs a chmod. */

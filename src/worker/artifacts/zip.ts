@@ -10,13 +10,12 @@
 
 import type { Stats } from 'node:fs';
 import { closeSync, constants as fsConstants, createReadStream, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import yazl from 'yazl';
+import { Pacer } from '../../util/pacer.js';
 import { JobFailure } from '../types.js';
 import { checkSymlink, HostileArchive, quoteName } from './archive-rules.js';
 
@@ -42,11 +41,12 @@ const LIST_SLICE = 256;
  *  lstat (a small output's listing went from ~1.5 ms to ~0.2 ms). */
 export async function listTree(directory: string, artifact: string): Promise<TreeEntry[]> {
   const entries: TreeEntry[] = [];
-  let listed = 0;
+  const pacer = new Pacer(LIST_SLICE);
   async function visit(relative: string): Promise<void> {
     const names = readdirSync(relative ? join(directory, relative) : directory);
     for (const name of names) {
-      if (++listed % LIST_SLICE === 0) await nextTurn();
+      pacer.count();
+      await pacer.pace();
       const path = relative ? `${relative}/${name}` : name;
       if (name.includes('\\')) {
         throw new HostileArchive('unsupported-file-type', `output artifact ${artifact}: ${quoteName(path)} has a backslash in its name, which ZIP readers take as a folder separator`);
@@ -177,8 +177,8 @@ const NAME_IS_UTF8 = 1 << 11;
 const DATA_DESCRIPTOR_FOLLOWS = 1 << 3;
 const STORED = 0;
 const DEFLATED = 8;
-/** Files up to this size are read and deflated synchronously: a thread-pool round trip per step
- *  costs more than the work. Larger ones go through the pool so the event loop stays free. */
+/** Files up to this size are deflated synchronously: a thread-pool round trip costs more than the
+ *  work. Larger ones are deflated on the pool so the event loop stays free. */
 const SYNC_FILE_BYTES = 64 * 1024;
 const deflateRaw = promisify(zlib.deflateRaw);
 /** FIXED_MTIME as DOS date and time fields, from local fields as yazl's dateToDosDateTime does. */
@@ -206,7 +206,7 @@ async function writeSmallZip(directory: string, artifact: string, entries: reado
       size = data.length;
       mode = 0o120000 | 0o777;
     } else {
-      const raw = await readListedFile(join(directory, entry.path), entry, artifact);
+      const raw = readListedFile(join(directory, entry.path), entry, artifact);
       crc = crc32(raw);
       size = raw.length;
       data = raw.length <= SYNC_FILE_BYTES ? zlib.deflateRawSync(raw, { level: 6 }) : await deflateRaw(raw, { level: 6 });
@@ -269,47 +269,29 @@ async function writeSmallZip(directory: string, artifact: string, entries: reado
 }
 
 /** A listed file's bytes, refusing one that changed since it was listed: a different size, or
- *  no longer a regular file (O_NOFOLLOW: a symlink swapped in is not followed out of the tree). */
-async function readListedFile(path: string, entry: TreeEntry, artifact: string): Promise<Buffer> {
-  const flags = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK;
+ *  no longer a regular file (O_NOFOLLOW: a symlink swapped in is not followed out of the tree).
+ *  Synchronous: only trees of at most IN_MEMORY_ZIP_BYTES in all are read whole, and a read from
+ *  the page cache costs less than a thread-pool round trip (the deflate of a larger file is what
+ *  goes to the pool). */
+function readListedFile(path: string, entry: TreeEntry, artifact: string): Buffer {
   const changed = (detail: string) => new JobFailure('JobFailed', `output artifact ${artifact}: a file changed while it was being zipped (${quoteName(entry.path)} ${detail}); is a process still writing to the output folder?`);
-  if (entry.size <= SYNC_FILE_BYTES) {
-    let fd: number;
-    try {
-      fd = openSync(path, flags);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw changed('became a symlink');
-      throw error;
-    }
-    try {
-      const stats = fstatSync(fd);
-      if (!stats.isFile()) throw changed('is no longer a regular file');
-      const buffer = Buffer.allocUnsafe(entry.size + 1);
-      let read = 0;
-      for (let n = -1; n !== 0 && read < buffer.length; read += n) n = readSync(fd, buffer, read, buffer.length - read, read);
-      if (read !== entry.size) throw changed(`has ${read > entry.size ? 'more' : 'fewer'} than the ${entry.size} bytes listed`);
-      return buffer.subarray(0, read);
-    } finally {
-      closeSync(fd);
-    }
-  }
-  let handle: Awaited<ReturnType<typeof open>>;
+  let fd: number;
   try {
-    handle = await open(path, flags);
+    fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw changed('became a symlink');
     throw error;
   }
   try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) throw changed('is no longer a regular file');
+    if (!fstatSync(fd).isFile()) throw changed('is no longer a regular file');
+    // One byte more than listed, to see a file that grew.
     const buffer = Buffer.allocUnsafe(entry.size + 1);
     let read = 0;
-    for (let n = -1; n !== 0 && read < buffer.length; read += n) n = (await handle.read(buffer, read, buffer.length - read, read)).bytesRead;
+    for (let n = -1; n !== 0 && read < buffer.length; read += n) n = readSync(fd, buffer, read, buffer.length - read, read);
     if (read !== entry.size) throw changed(`has ${read > entry.size ? 'more' : 'fewer'} than the ${entry.size} bytes listed`);
     return buffer.subarray(0, read);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
