@@ -12,6 +12,7 @@ import { AcknowledgeJobCommand, CreateCustomActionTypeCommand, PollForJobsComman
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { JobOutcome } from '../../src/plugin.js';
 import { Ledger } from '../../src/worker/ledger.js';
+import { WorkerMetrics } from '../../src/worker/metrics.js';
 import type { Executor, ExecutorJob } from '../../src/worker/run-job.js';
 import type { JobsApi } from '../../src/worker/types.js';
 import { buildAction, buildTypeDefinition, BUILD_TYPE } from '../helpers/pipeline-world.js';
@@ -122,6 +123,48 @@ describe('worker (in-process)', () => {
     }
     assert.deepEqual(readdirSync(join(worker.workDir, 'ledger')), [], 'the ledger is empty after reporting');
     assert.deepEqual(existsSync(join(worker.workDir, 'jobs')) ? readdirSync(join(worker.workDir, 'jobs')) : [], [], 'workspaces are removed');
+  });
+
+  it('drops a lost acknowledgement quietly and counts it; refreshes old credentials with GetJobDetails before each S3 phase; keeps workspaces when asked', async () => {
+    const world = await open();
+    await createPipeline(world, threeStagePipeline('Raced'));
+    await createPipeline(world, threeStagePipeline('Kept'));
+    await queued(world, 2);
+    const counting = countingApi(await jobsApiFor(world));
+    const details: string[] = [];
+    let raced: string | undefined;
+    const api: JobsApi = {
+      ...counting,
+      // Another worker takes the first job with the same nonce a moment before this one.
+      async acknowledge(id, nonce) {
+        if (raced === undefined) {
+          raced = id;
+          await world.codepipeline.send(new AcknowledgeJobCommand({ jobId: id, nonce }));
+        }
+        return counting.acknowledge(id, nonce);
+      },
+      async details(id) {
+        details.push(id);
+        return counting.details(id);
+      },
+    };
+    const metrics = new WorkerMetrics();
+    const worker = await startTestWorker(world, { api, metrics, types: [jobType(build)], once: true, keepWorkspaces: true, credentialRefreshMs: 0, concurrency: 1 });
+    const summary = await worker.done;
+
+    assert.deepEqual(summary.outcomes, { succeeded: 1 });
+    assert.equal(metrics.lostAcknowledgements, 1);
+    assert.equal(counting.ledger.acknowledged.get(raced!), undefined, 'the lost job is not ours');
+    assert.equal(counting.ledger.reported.get(raced!), undefined, 'and gets no result from us');
+    const kept = jobRecords(world).find((job) => job.id !== raced);
+    assert.equal(kept?.status, 'Succeeded');
+    // Credentials older than credentialRefreshMs (0 here): fetched again before the download and the upload.
+    assert.deepEqual(details, [kept!.id, kept!.id]);
+    const workspaces = readdirSync(join(worker.workDir, 'jobs'));
+    assert.equal(workspaces.length, 1, 'the run workspace is kept');
+    const root = join(worker.workDir, 'jobs', workspaces[0]!);
+    assert.ok(readdirSync(join(root, 'inputs', 'SourceOut')).length > 0, 'with its extracted input');
+    assert.ok(readdirSync(join(root, 'outputs', 'BuildOut')).includes('built.txt'), 'and its output');
   });
 
   it('runs the tool with the job in the ledger, and empties the ledger and removes the run workspace after the report', async () => {
